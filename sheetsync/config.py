@@ -1,0 +1,323 @@
+"""TOML -> frozen, validated settings. Every default lives here, once.
+
+``templates/sheetsync.toml`` documents every key; ``tests/test_config.py`` checks that the two
+agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from sheetsync.errors import ConfigError
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PHASES = ("need", "solutions", "suppliers", "research", "preference", "negotiation", "repeat")
+STAGES_WITH_LIMIT = ("new", "working", "stale")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window of whole days (or months) ``[low, high]`` after an anchor date."""
+
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The cadence numbers (PRODUCT.md, "The cadence rules"). Defaults are the seeds' numbers."""
+
+    #: rule 0: a blank Stage is Stale when the last contact is this many days ago or more
+    stale_after_days: int = 180
+    #: rule 4: window of a requested call-back, in workdays after the asked day
+    callback_workdays: int = 2
+    #: rule 5: customers' check-in call, days after the last contact (seed 004, repeat business)
+    customer_days: Window = Window(90, 104)
+    #: rule 6: lost / not now check-in, calendar months after the last contact (seed 000)
+    lost_months: int = 6
+    #: rule 6: the check-in window stays open this many days after it opens
+    lost_extra_days: int = 14
+    #: rule 7: cards per owner flagged CARD at once (seed 003, 5+5+5)
+    cards_per_day: int = 5
+    #: rule 7: the call follows the note after exactly this many workdays (seed 003)
+    note_call_workdays: int = 5
+    #: rule 7: a Note Sent older than the last contact and this many days ago is an earlier cycle
+    note_cycle_days: int = 180
+    #: rule 8: cut-bait limits of unanswered attempts per stage (seed 002)
+    cut_bait: dict[str, int] = field(default_factory=lambda: {"new": 3, "working": 8, "stale": 3})
+    #: rule 8: Priority A re-try window, calendar months after the last contact (seed 002)
+    retry_months: Window = Window(6, 8)
+    #: rule 8: a cut row recycles into the stale pool this many days after its last contact
+    #: (0 = never)
+    recycle_after_days: int = 180
+    #: rule 9: the next touch, days after the last contact (seed 001: ten days to two weeks)
+    followup_days: Window = Window(10, 14)
+    #: rule 9: with Contact Every n, the window is n to n + this
+    contact_every_slack_days: int = 4
+    #: rule 9: windows per buyer phase (seed 004), days after the last contact
+    phase_days: dict[str, Window] = field(
+        default_factory=lambda: {
+            "need": Window(30, 44),
+            "solutions": Window(30, 44),
+            "suppliers": Window(21, 28),
+            "research": Window(14, 21),
+            "preference": Window(7, 10),
+            "negotiation": Window(3, 5),
+            "repeat": Window(90, 104),
+        }
+    )
+    #: workdays, Monday-Friday by default
+    workdays: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri")
+    #: public holidays: a country (or "COUNTRY-SUBDIVISION") for the holidays package; "" = none
+    holidays: str = ""
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """One ``[[sources]]`` entry: what ``sheetsync sync`` without SOURCE syncs."""
+
+    source: str
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    rules: Rules = field(default_factory=Rules)
+    #: how numeric text dates are read: "MDY" (default) or "DMY"
+    date_order: str = "MDY"
+    #: IANA time zone for "today"; "" = the machine's
+    timezone: str = ""
+    #: number format of the dates the tool writes
+    date_format: str = "yyyy-mm-dd"
+    #: field -> header text, for headers the built-in aliases do not know
+    columns: dict[str, str] = field(default_factory=dict)
+    #: how many previous versions of an Excel file are kept as backups (0 = none)
+    backups: int = 1
+    #: Google Sheets: total seconds spent retrying 429 / 5xx before giving up
+    retry_seconds: float = 120.0
+    #: Google Sheets: path of a service-account key or OAuth token ("" = the usual places)
+    credentials: str = ""
+    sources: tuple[SourceEntry, ...] = ()
+
+
+def _fail(key: str, problem: str) -> ConfigError:
+    return ConfigError(f"config key '{key}': {problem}")
+
+
+def _int(key: str, value: Any, low: int = 0, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(key, f"must be a whole number, not {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low} to {high}" if high is not None else f"{low} or more"
+        raise _fail(key, f"must be {bounds}, not {value}")
+    return value
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail(key, f"must be text, not {value!r}")
+    return value
+
+
+def _window(key: str, value: Any) -> Window:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise _fail(key, f"must be a pair [low, high], not {value!r}")
+    low = _int(f"{key}[0]", value[0])
+    high = _int(f"{key}[1]", value[1])
+    if low > high:
+        raise _fail(key, f"minimum {low} is above maximum {high}")
+    return Window(low, high)
+
+
+def _table(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(key, f"must be a table, not {value!r}")
+    return value
+
+
+def _rules(data: dict[str, Any]) -> Rules:
+    defaults = Rules()
+    known = {f.name for f in fields(Rules)}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in known:
+            raise _fail(f"rules.{key}", "unknown key (see templates/sheetsync.toml)")
+        name = f"rules.{key}"
+        default = getattr(defaults, key)
+        if isinstance(default, Window):
+            out[key] = _window(name, value)
+        elif key == "cut_bait":
+            limits = dict(defaults.cut_bait)
+            for stage, limit in _table(name, value).items():
+                if stage not in STAGES_WITH_LIMIT:
+                    raise _fail(f"{name}.{stage}", "unknown stage (new, working, stale)")
+                limits[stage] = _int(f"{name}.{stage}", limit, low=1)
+            out[key] = limits
+        elif key == "phase_days":
+            windows = dict(defaults.phase_days)
+            for phase, window in _table(name, value).items():
+                if phase not in PHASES:
+                    raise _fail(f"{name}.{phase}", f"unknown phase ({', '.join(PHASES)})")
+                windows[phase] = _window(f"{name}.{phase}", window)
+            out[key] = windows
+        elif key == "workdays":
+            if not isinstance(value, list) or not value:
+                raise _fail(name, 'must be a non-empty list such as ["Mon", "Tue"]')
+            days = []
+            for day in value:
+                day_s = _str(name, day).strip().title()[:3]
+                if day_s not in WEEKDAYS:
+                    raise _fail(name, f"{day!r} is not a weekday (Mon ... Sun)")
+                days.append(day_s)
+            out[key] = tuple(days)
+        elif key == "holidays":
+            out[key] = _check_holidays(name, _str(name, value).strip())
+        elif key in ("cards_per_day", "note_call_workdays"):
+            out[key] = _int(name, value, low=1)
+        elif key == "lost_months":
+            out[key] = _int(name, value, low=1, high=120)
+        else:
+            out[key] = _int(name, value)
+    return replace(defaults, **out)
+
+
+def _check_holidays(key: str, spec: str) -> str:
+    if not spec:
+        return ""
+    import holidays
+
+    country, _, subdiv = spec.partition("-")
+    try:
+        holidays.country_holidays(country.upper(), subdiv=subdiv.upper() or None, years=2026)
+    except (NotImplementedError, KeyError) as ex:
+        raise _fail(key, f"{spec!r} is not a country or region the holidays package knows") from ex
+    return spec.upper()
+
+
+def _check_timezone(key: str, name: str) -> str:
+    if not name:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as ex:
+        raise _fail(key, f'{name!r} is not a time zone such as "Europe/London"') from ex
+    return name
+
+
+def _sources(value: Any) -> tuple[SourceEntry, ...]:
+    if not isinstance(value, list):
+        raise _fail("sources", "must be a list of [[sources]] tables")
+    out = []
+    for i, item in enumerate(value):
+        entry = _table(f"sources[{i}]", item)
+        unknown = set(entry) - {"source", "sheet"}
+        if unknown:
+            raise _fail(f"sources[{i}].{sorted(unknown)[0]}", "unknown key (source, sheet)")
+        if "source" not in entry:
+            raise _fail(
+                f"sources[{i}].source", "is missing (a path, a Google Sheets URL or gsheet:KEY)"
+            )
+        sheet = entry.get("sheet")
+        out.append(
+            SourceEntry(
+                source=_str(f"sources[{i}].source", entry["source"]),
+                sheet=None if sheet is None else _str(f"sources[{i}].sheet", sheet),
+            )
+        )
+    return tuple(out)
+
+
+def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
+    """Validate a TOML document already parsed into a dict."""
+    from sheetsync.schema import FIELDS
+
+    defaults = Config()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "rules":
+            out["rules"] = _rules(_table("rules", value))
+        elif key == "date_order":
+            order = _str(key, value).strip().upper()
+            if order not in ("MDY", "DMY"):
+                raise _fail(key, f'must be "MDY" or "DMY", not {value!r}')
+            out[key] = order
+        elif key == "timezone":
+            out[key] = _check_timezone(key, _str(key, value).strip())
+        elif key == "date_format":
+            out[key] = _str(key, value) or defaults.date_format
+        elif key == "columns":
+            columns = {}
+            for name, header in _table(key, value).items():
+                if name not in FIELDS:
+                    raise _fail(f"columns.{name}", f"unknown field ({', '.join(FIELDS)})")
+                columns[name] = _str(f"columns.{name}", header)
+            out[key] = columns
+        elif key == "backups":
+            out[key] = _int(key, value, high=100)
+        elif key == "retry_seconds":
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise _fail(key, f"must be a number of seconds, 0 or more, not {value!r}")
+            out[key] = float(value)
+        elif key == "credentials":
+            path = _str(key, value)
+            if path and base_dir is not None:
+                path = str((base_dir / os.path.expanduser(path)).resolve())
+            out[key] = path
+        elif key == "sources":
+            entries = _sources(value)
+            if base_dir is not None:
+                entries = tuple(
+                    replace(e, source=_resolve_source(e.source, base_dir)) for e in entries
+                )
+            out[key] = entries
+        else:
+            raise _fail(key, "unknown key (see templates/sheetsync.toml)")
+    return replace(defaults, **out)
+
+
+def _resolve_source(source: str, base_dir: Path) -> str:
+    if source.startswith(("http://", "https://", "gsheet:")):
+        return source
+    return str((base_dir / os.path.expanduser(source)).resolve())
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read ``path``, else ``./sheetsync.toml`` if present, else the built-in defaults."""
+    if path is None:
+        candidate = Path("sheetsync.toml")
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as ex:
+        raise ConfigError(f"config file {path} not found: check --config") from ex
+    except (OSError, UnicodeDecodeError) as ex:
+        raise ConfigError(f"config file {path} cannot be read: {ex}") from ex
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as ex:
+        raise ConfigError(f"config file {path} is not valid TOML: {ex}") from ex
+    return parse_config(data, base_dir=path.resolve().parent)
+
+
+def today_in(config: Config, override: str | None = None) -> dt.date:
+    """The current date in the configured time zone, or ``override`` (YYYY-MM-DD)."""
+    if override is not None:
+        try:
+            return dt.date.fromisoformat(override)
+        except ValueError as ex:
+            raise ConfigError(f"--today {override!r} is not a date like 2026-11-24") from ex
+    if config.timezone:
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(config.timezone)).date()
+    return dt.date.today()

@@ -1,0 +1,82 @@
+"""What a sync says: the human summary, the JSON object, and the dry-run diff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sheetsync import choices
+from sheetsync.cells import text_key
+from sheetsync.schema import col_letter
+from sheetsync.sync import Report
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    """The ``--json`` object of one source (keys documented in the README)."""
+    s = report.summary
+    return {
+        "source": report.source,
+        "dry_run": report.dry_run,
+        "rows_read": s.rows_read,
+        "prospects": s.prospects,
+        "flags": {f: s.flags.get(f, 0) for f in choices.FLAGS},
+        "owners": s.owners,
+        "cells_written": 0 if report.dry_run else s.cells_changed,
+        "cells_changed": s.cells_changed,
+        "rows_changed": s.rows_changed,
+        "ids_assigned": s.ids_assigned,
+        "duration_seconds": round(report.seconds, 3),
+        "warnings": report.warnings,
+    }
+
+
+def to_json(reports: list[Report], errors: list[dict[str, str]]) -> str:
+    return json.dumps(
+        {"sources": [as_dict(r) for r in reports], "errors": errors}, ensure_ascii=False
+    )
+
+
+def summary_lines(report: Report) -> list[str]:
+    """The short plain-text summary of one source."""
+    s = report.summary
+    lines = [f"{report.source}: {s.rows_read} rows read, {s.prospects} prospects"]
+    if s.flags:
+        lines.append("  " + "  ".join(f"{f} {s.flags[f]}" for f in choices.FLAGS if f in s.flags))
+    for owner, counts in s.owners.items():
+        shown = ", ".join(f"{f} {counts[f]}" for f in choices.FLAGS if f in counts)
+        lines.append(f"  {owner}: {shown}")
+    if report.dry_run:
+        lines.append(f"  would change {s.cells_changed} cells in {s.rows_changed} rows")
+    elif s.cells_changed:
+        lines.append(f"  {s.cells_changed} cells written in {s.rows_changed} rows")
+    else:
+        lines.append("  nothing to change")
+    return lines
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return text_key(value) if not isinstance(value, dt.date) else value.isoformat()
+
+
+def diff_lines(report: Report) -> list[str]:
+    """The dry-run's changes: row ID, column, before -> after."""
+    headers, rows = report.data.headers, report.data.rows
+    plan = report.result.plan
+    ids = report.result.ids
+    created = dict(report.result.layout.created)
+    out = []
+    for (row, col), after in sorted(plan.cells.items()):
+        if row == 0:
+            out.append(f"  header {col_letter(col)}: add column {after!r}")
+            continue
+        line = rows[row - 1] if row - 1 < len(rows) else []
+        before = line[col] if col < len(line) else None
+        header = created.get(col) or (headers[col] if col < len(headers) else col_letter(col))
+        row_id = ids[row - 1] or f"row {row + 1}"
+        out.append(f"  {row_id} {header}: {_show(before)} -> {_show(after)}")
+    return out

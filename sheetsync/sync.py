@@ -1,0 +1,104 @@
+"""One sync of one source: lock, read, plan, write. The library call behind ``sheetsync sync``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from sheetsync.config import Config
+from sheetsync.core import Summary, SyncResult, plan_sync
+from sheetsync.errors import Locked, UsageError
+from sheetsync.sources.base import SheetData, Source
+
+log = logging.getLogger(__name__)
+
+#: how long a second sync of the same source waits for the first before giving up (exit 3)
+LOCK_WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Report:
+    source: str
+    summary: Summary
+    result: SyncResult
+    dry_run: bool
+    written: bool
+    seconds: float
+    data: SheetData
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_source(spec: str, sheet: str | None, config: Config) -> Source:
+    """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, opened on ``sheet``."""
+    from sheetsync.sources.gsheets import GoogleSheetSource, is_google_source
+
+    if is_google_source(spec):
+        return GoogleSheetSource(
+            spec, sheet, credentials=config.credentials or None, retry_seconds=config.retry_seconds
+        )
+    suffix = Path(spec).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
+        from sheetsync.sources.excel import ExcelSource
+
+        return ExcelSource(spec, sheet, backups=config.backups)
+    raise UsageError(
+        f"{spec!r} is neither an .xlsx/.xlsm file nor a Google Sheets URL or gsheet:KEY"
+    )
+
+
+def lock_path(key: str) -> Path:
+    """One lock file per source, in the machine's temp folder (released if the process dies)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "sheetsync-locks"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{digest}.lock"
+
+
+def sync_source(
+    source: Source,
+    config: Config,
+    today: dt.date,
+    dry_run: bool = False,
+    lock_wait: float = LOCK_WAIT_SECONDS,
+) -> Report:
+    """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
+    started = time.monotonic()
+    lock = FileLock(str(lock_path(source.key)), timeout=lock_wait)
+    try:
+        lock.acquire()
+    except Timeout as ex:
+        raise Locked(
+            f"another sync of {source.key} is running (waited {lock_wait:g} s); try again later"
+        ) from ex
+    try:
+        data = source.read()
+        result = plan_sync(data, config, today)
+        written = False
+        if not dry_run:
+            source.write(result.plan)
+            written = result.plan.changed
+        log.info(
+            "%s: %d rows read, %d cells %s",
+            source.key,
+            result.summary.rows_read,
+            result.summary.cells_changed,
+            "would change" if dry_run else "written",
+        )
+    finally:
+        lock.release()
+    return Report(
+        source=source.key,
+        summary=result.summary,
+        result=result,
+        dry_run=dry_run,
+        written=written,
+        seconds=time.monotonic() - started,
+        data=data,
+    )
