@@ -7,9 +7,11 @@ blank dates are parked on a valid day and put back afterwards.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
+import pandas as pd
 
 from sheetsync.config import WEEKDAYS, Rules
 
@@ -39,6 +41,11 @@ class Calendar:
         return np.busdaycalendar(weekmask=self.weekmask, holidays=self.holidays)
 
     def _offset(self, days: np.ndarray, n: int | np.ndarray, roll: str) -> np.ndarray:
+        if np.ndim(n) == 0:
+            return per_distinct_day(lambda d: self._offset_all(d, n, roll), days)
+        return self._offset_all(days, n, roll)
+
+    def _offset_all(self, days: np.ndarray, n: int | np.ndarray, roll: str) -> np.ndarray:
         days = np.asarray(days, dtype="datetime64[D]")
         blank = np.isnat(days)
         safe = np.where(blank, np.datetime64("2000-01-03", "D"), days)
@@ -65,9 +72,19 @@ class Calendar:
         return np.busday_offset(np.datetime64(day, "D"), 1, roll="backward", busdaycal=self._busday)
 
 
+def per_distinct_day(function: Callable[[np.ndarray], np.ndarray], days: np.ndarray) -> np.ndarray:
+    """``function(days)``, computed once per distinct day: a sheet repeats its dates a lot."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    codes, uniques = pd.factorize(days.view(np.int64))
+    return function(uniques.view("datetime64[D]"))[codes]
+
+
 def add_months(days: np.ndarray, months: int) -> np.ndarray:
     """Calendar months later, the day clamped to the month's end (Aug 31 + 6 = Feb 28)."""
-    days = np.asarray(days, dtype="datetime64[D]")
+    return per_distinct_day(lambda d: _add_months(d, months), days)
+
+
+def _add_months(days: np.ndarray, months: int) -> np.ndarray:
     blank = np.isnat(days)
     safe = np.where(blank, np.datetime64("2000-01-01", "D"), days)
     month_start = safe.astype("datetime64[M]")

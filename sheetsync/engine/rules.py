@@ -16,14 +16,11 @@ from sheetsync.cells import code
 from sheetsync.config import Rules
 from sheetsync.engine.cards import assign_cards
 from sheetsync.engine.frame import Decisions, Memory, Prospects, nat_column
-from sheetsync.engine.why import Reason, render
+from sheetsync.engine.why import LOST_BY_OUTCOME, LOST_KEPT, LOST_LABEL, STALE_LABEL, Reason, render
 from sheetsync.workdays import Calendar, add_days, add_months
 
 NEW, WORKING, LOST, STALE, CUSTOMER, CLOSED = (code(choices.STAGES, s) for s in choices.STAGES)
-STAGE_LABELS = np.array(["", *choices.STAGES], dtype=object)
 OUTCOME = {name: code(choices.OUTCOMES, name) for name in choices.OUTCOMES}
-OUTCOME_LABELS = np.array(["", *choices.OUTCOMES], dtype=object)
-PHASE_LABELS = np.array(["", *choices.PHASES], dtype=object)
 PRIORITY_A = code(choices.PRIORITIES, "A")
 EMAIL = code(choices.CHANNELS, "Email")
 ACTIONS = np.array([None, *choices.NEXT_ACTIONS], dtype=object)
@@ -136,11 +133,13 @@ def decide(
     flag = np.zeros(n, dtype=np.int8)
     action = np.zeros(n, dtype=np.int8)
     reason = np.zeros(n, dtype=np.int8)
-    label = STAGE_LABELS[base]
+    label = base.astype(np.int64)  # a stage code is its label code (why.LABELS)
     r_date = nat_column(n)
     r_low = np.zeros(n, dtype=np.int64)
     r_high = np.zeros(n, dtype=np.int64)
-    r_extra = np.full(n, "", dtype=object)
+    r_limit = np.zeros(n, dtype=np.int64)
+    r_outcome = np.zeros(n, dtype=np.int64)
+    r_phase = np.zeros(n, dtype=np.int64)
     r_count = count.copy()
 
     def window(rows, lo, hi, act, why, anchor):
@@ -189,10 +188,9 @@ def decide(
     opens = add_months(lc, rules.lost_months)
     window(rows, opens, add_days(opens, rules.lost_extra_days), CHECK_IN, Reason.LOST, lc)
     r_low[rows], r_high[rows] = rules.lost_months, rules.lost_extra_days
-    lost_label = np.where(
-        lost_outcome | lost_kept, "Lost (" + OUTCOME_LABELS[outcome] + ")", "Lost"
-    )
-    lost_label = np.where(lost_kept & ~lost_outcome, "Lost, check-in unanswered", lost_label)
+    lost_label = np.where(lost_kept, LOST_KEPT, LOST_LABEL)
+    for name, label_code in LOST_BY_OUTCOME.items():
+        lost_label[outcome == OUTCOME[name]] = label_code
     label = np.where(rows, lost_label, label)
     reason[rows & ~has_lc] = Reason.LOST_START
     taken |= rows
@@ -218,14 +216,13 @@ def decide(
     window(rows, call_day, call_day, NOTE_CALL, Reason.NOTE_CALL, note)
     r_low[rows] = rules.note_call_workdays
     taken |= rows
-    label = np.where(stale & ~customer & ~lost, "Stale", label)
+    label = np.where(stale & ~customer & ~lost, STALE_LABEL, label)
 
     # Rule 8: cut bait.
-    limit_text = limit.astype(str).astype(object)
     rows = ~taken & at_limit & priority_a & has_lc
     rw = rules.retry_months
     window(rows, add_months(lc, rw.low), add_months(lc, rw.high), RETRY, Reason.RETRY, lc)
-    r_low[rows], r_high[rows], r_extra[rows] = rw.low, rw.high, limit_text[rows]
+    r_low[rows], r_high[rows], r_limit[rows] = rw.low, rw.high, limit[rows]
     taken |= rows
 
     rows = ~taken & at_limit
@@ -233,7 +230,7 @@ def decide(
         fixed(rows, CUT, Reason.CUT, when=add_days(lc, rules.recycle_after_days))
     else:
         fixed(rows, CUT, Reason.CUT_KEPT)
-    r_date[rows], r_low[rows], r_extra[rows] = lc[rows], rules.recycle_after_days, limit_text[rows]
+    r_date[rows], r_low[rows], r_limit[rows] = lc[rows], rules.recycle_after_days, limit[rows]
     taken |= rows
 
     # Rule 9: follow-up.
@@ -244,7 +241,7 @@ def decide(
     calls = _isin(outcome, ("No answer", "Voicemail"))
     rows = ~taken & calls & (lc >= calendar.previous_workday(today))
     window(rows, lc, calendar.after(lc, 1), FOLLOW_UP_EMAIL, Reason.EMAIL_STEP, lc)
-    r_extra[rows] = OUTCOME_LABELS[outcome[rows]]
+    r_outcome[rows] = outcome[rows]
     taken |= rows
 
     rows = ~taken
@@ -264,9 +261,8 @@ def decide(
     window(rows, add_days(lc, low), add_days(lc, high), act, Reason.FOLLOW_UP, lc)
     reason[rows] = why[rows]
     r_low[rows], r_high[rows] = low[rows], high[rows]
-    r_extra[rows & every] = every_days[rows & every].astype(str)
     phase_rows = rows & ~every & (p.phase > 0)
-    r_extra[phase_rows] = PHASE_LABELS[p.phase[phase_rows]]
+    r_phase[phase_rows] = p.phase[phase_rows]
 
     # Flags of the windowed rows, read from the windows moved to workdays.
     windowed = ~np.isnat(earliest) & (flag == 0)
@@ -282,7 +278,17 @@ def decide(
     start = live & (np.isin(reason, [Reason.CUSTOMER_START, Reason.LOST_START]))
     flag[start], next_contact[start] = DUE, day
 
-    why_text = render(reason, label, r_count, r_date, r_low, r_high, r_extra)
+    why_text = render(
+        reason=reason,
+        label=label,
+        count=np.nan_to_num(r_count, nan=0),
+        date=r_date,
+        low=r_low,
+        high=r_high,
+        limit=r_limit,
+        outcome=r_outcome,
+        phase=r_phase,
+    )
     why_text[check] = problems[check]
 
     new_attempts = np.where(p.blank | check, np.nan, count)
@@ -295,7 +301,7 @@ def decide(
         conversation=conversation_seen,
         lost_since=np.where(lost_outcome | lost_kept, lost_from, np.datetime64("NaT")),
         stale_since=np.where(
-            stale,
+            stale & ~customer & ~lost,
             np.where(np.isnat(stale_since) | ~stale_kept, day, stale_since),
             np.datetime64("NaT"),
         ),

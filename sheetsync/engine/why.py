@@ -1,7 +1,7 @@
 """The ``Why`` sentence of every decision: one template per reason, its numbers filled in.
 
 Rows share reasons (same stage, count, window and date), so each distinct combination is
-formatted once and spread back over the rows.
+formatted once and spread back over the rows: a million rows hold a few thousand sentences.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
+
+from sheetsync import choices
 
 
 class Reason(IntEnum):
@@ -36,7 +38,19 @@ class Reason(IntEnum):
     PHASE = 20
 
 
-#: one template per reason; fields: label, count, date, low, high, extra
+#: the row's label in a sentence: a stage (codes as ``choices.STAGES``), then these
+LABELS: tuple[str, ...] = (
+    "",
+    *choices.STAGES,
+    *(f"Lost ({o})" for o in choices.LOST_OUTCOMES),
+    "Lost, check-in unanswered",
+)
+LOST_BY_OUTCOME = {o: LABELS.index(f"Lost ({o})") for o in choices.LOST_OUTCOMES}
+LOST_KEPT = LABELS.index("Lost, check-in unanswered")
+STALE_LABEL = LABELS.index("Stale")
+LOST_LABEL = LABELS.index("Lost")
+
+#: one template per reason; fields: label, count/attempts, date, low, high, limit, outcome, phase
 TEMPLATES: dict[Reason, str] = {
     Reason.DNC_SET: "Do Not Contact is set: never contact",
     Reason.DNC_OUTCOME: "Last Outcome is Do not contact: never contact",
@@ -49,60 +63,74 @@ TEMPLATES: dict[Reason, str] = {
     Reason.CARD: "Stale, 5+5+5: hand-written note, card given {date} ({low} cards a day per owner)",
     Reason.QUEUED: "Stale, 5+5+5: number {count} in the card queue at {low} cards a day",
     Reason.NOTE_CALL: "Stale: note sent {date}, call {low} workdays later as promised",
-    Reason.RETRY: "{label}, {attempts}: priority A past cut bait {extra}, "
+    Reason.RETRY: "{label}, {attempts}: priority A past cut bait {limit}, "
     "re-try call {low}-{high} months after {date}",
-    Reason.CUT: "{label}, {attempts}: cut bait at {extra}, back to the stale pool "
+    Reason.CUT: "{label}, {attempts}: cut bait at {limit}, back to the stale pool "
     "{low} days after {date}",
-    Reason.CUT_KEPT: "{label}, {attempts}: cut bait at {extra}",
+    Reason.CUT_KEPT: "{label}, {attempts}: cut bait at {limit}",
     Reason.FIRST_CALL: "{label}, never contacted: call today",
-    Reason.EMAIL_STEP: "{label}, {attempts}: {extra} on {date}, follow-up email by the next workday",
+    Reason.EMAIL_STEP: "{label}, {attempts}: {outcome} on {date}, "
+    "follow-up email by the next workday",
     Reason.FOLLOW_UP: "{label}, {attempts}: follow up {low}-{high} days after {date}",
-    Reason.CONTACT_EVERY: "{label}, {attempts}: contact every {extra} days as asked, "
+    Reason.CONTACT_EVERY: "{label}, {attempts}: contact every {low} days as asked, "
     "{low}-{high} days after {date}",
-    Reason.PHASE: "{label}, {attempts}: phase {extra}, follow up {low}-{high} days after {date}",
+    Reason.PHASE: "{label}, {attempts}: phase {phase}, follow up {low}-{high} days after {date}",
 }
+_BY_CODE = {int(reason): text for reason, text in TEMPLATES.items()}
+_PARAMS = ("reason", "label", "count", "date", "low", "high", "limit", "outcome", "phase")
 
 
 def _attempts(count: int) -> str:
     return "1 attempt" if count == 1 else f"{count} attempts"
 
 
-def render(
-    reason: np.ndarray,
-    label: np.ndarray,
-    count: np.ndarray,
-    date: np.ndarray,
-    low: np.ndarray,
-    high: np.ndarray,
-    extra: np.ndarray,
-) -> np.ndarray:
-    """Format every row's reason; returns an object array (None for BLANK and CHECK rows)."""
-    params = pd.DataFrame(
-        {
-            "reason": reason,
-            "label": label,
-            "count": np.nan_to_num(count, nan=0).astype(np.int64),
-            "date": date,
-            "low": low,
-            "high": high,
-            "extra": extra,
-        }
-    )
-    keys = ["reason", "label", "count", "date", "low", "high", "extra"]
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(params[keys]))
-    texts = np.empty(len(uniques), dtype=object)
-    for i, (rsn, lbl, cnt, day, lo, hi, ext) in enumerate(uniques):
-        template = TEMPLATES.get(Reason(rsn))
-        if template is None:
-            texts[i] = None
-            continue
-        texts[i] = template.format(
-            label=lbl,
-            count=cnt,
-            attempts=_attempts(cnt),
-            date="" if pd.isna(day) else str(np.datetime64(day, "D")),
-            low=lo,
-            high=hi,
-            extra=ext,
-        )
+def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
+    """One code per distinct combination of the columns' values (int64 hashing, no objects)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        col_codes, uniques = pd.factorize(column)
+        codes = codes * len(uniques) + col_codes
+        if len(uniques) > 1:
+            codes, _ = pd.factorize(codes)  # keep the product small
+    return codes
+
+
+def render(**params: np.ndarray) -> np.ndarray:
+    """Format every row's reason (object array; None for BLANK and CHECK rows).
+
+    ``params`` are integer columns named as ``_PARAMS`` (dates as ``datetime64[D]``).
+    """
+    columns = [
+        np.asarray(params[name]).view(np.int64)
+        if name == "date"
+        else np.asarray(params[name], dtype=np.int64)
+        for name in _PARAMS
+    ]
+    codes = _combined_codes(columns)
+    count = int(codes.max()) + 1 if len(codes) else 0
+    first = np.empty(count, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    # One Python value list per parameter, over the distinct combinations only.
+    values = {name: column[first].tolist() for name, column in zip(_PARAMS, columns, strict=True)}
+    days = np.asarray(params["date"])[first]
+    values["date"] = np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D")).tolist()
+    outcomes = ("", *choices.OUTCOMES)
+    phases = ("", *choices.PHASES)
+    texts = np.empty(count, dtype=object)
+    for i, (rsn, lbl, cnt, day, low, high, limit, outcome, phase) in enumerate(
+        zip(*(values[name] for name in _PARAMS), strict=True)
+    ):
+        template = _BY_CODE.get(rsn)
+        if template is not None:
+            texts[i] = template.format(
+                label=LABELS[lbl],
+                count=cnt,
+                attempts=_attempts(cnt),
+                date=day,
+                low=low,
+                high=high,
+                limit=limit,
+                outcome=outcomes[outcome],
+                phase=phases[phase],
+            )
     return texts[codes]
