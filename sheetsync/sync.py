@@ -66,10 +66,11 @@ def sync_source(
     config: Config,
     today: dt.date,
     dry_run: bool = False,
-    lock_wait: float = LOCK_WAIT_SECONDS,
+    lock_wait: float | None = None,
 ) -> Report:
     """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
     started = time.monotonic()
+    lock_wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
     lock = FileLock(str(lock_path(source.key)), timeout=lock_wait)
     try:
         lock.acquire()

@@ -71,13 +71,18 @@ def decide(
     # Rule 4's own checks, added to the cell problems.
     problems = p.problems.copy()
     attempts_typed = p.attempts
-    for mask, text in (
-        (lc > day, "Last Contact is after today"),
-        (p.note_sent > day, "Note Sent is after today"),
-        ((attempts_typed > 0) & ~has_lc, "Attempts is set but Last Contact is blank"),
+    for mask, values, text in (
+        (lc > day, lc, 'Last Contact "{}" is after today'),
+        (p.note_sent > day, p.note_sent, 'Note Sent "{}" is after today'),
+        (
+            (attempts_typed > 0) & ~has_lc,
+            attempts_typed,
+            'Attempts "{:g}" is set but Last Contact is blank',
+        ),
     ):
-        for row in np.flatnonzero(mask):
-            problems[row] = f"{problems[row]}; {text}" if problems[row] else text
+        for row in np.flatnonzero(mask & ~p.blank):
+            problem = text.format(values[row])
+            problems[row] = f"{problems[row]}; {problem}" if problems[row] else problem
     check = problems.astype(bool)
 
     # Attempts (PRODUCT.md, "Attempts").
