@@ -46,7 +46,8 @@ class Rules:
     cards_per_day: int = 5
     #: rule 7: the call follows the note after exactly this many workdays (seed 003)
     note_call_workdays: int = 5
-    #: rule 7: a Note Sent older than the last contact and this many days ago is an earlier cycle
+    #: rule 7: a Note Sent older than the last contact and more than this many days ago is an
+    #: earlier cycle
     note_cycle_days: int = 180
     #: rule 8: cut-bait limits of unanswered attempts per stage (seed 002)
     cut_bait: dict[str, int] = field(default_factory=lambda: {"new": 3, "working": 8, "stale": 3})

@@ -204,7 +204,7 @@ def decide(
     note = p.note_sent
     pool = ~taken & stale & ~(priority_a & at_limit)
     cycle = np.timedelta64(rules.note_cycle_days, "D")
-    in_queue = pool & (np.isnat(note) | ((note < lc) & (note <= day - cycle)))
+    in_queue = pool & (np.isnat(note) | ((note < lc) & (note < day - cycle)))
     cards = assign_cards(
         in_queue, p.owner, priority_a, lc, given_on, rules.cards_per_day, today, calendar
     )
