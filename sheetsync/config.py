@@ -1,7 +1,7 @@
 """TOML -> frozen, validated settings. Every default lives here, once.
 
-``templates/sheetsync.toml`` documents every key; ``tests/test_config.py`` checks that the two
-agree.
+``templates/sheetsync.toml`` documents every key; ``tests/test_config_template.py`` checks
+that the two agree.
 """
 
 from __future__ import annotations

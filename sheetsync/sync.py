@@ -37,17 +37,18 @@ class Report:
 
 def open_source(spec: str, sheet: str | None, config: Config) -> Source:
     """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, opened on ``sheet``."""
+    suffix = Path(spec).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
+        from sheetsync.sources.excel import ExcelSource
+
+        return ExcelSource(spec, sheet, backups=config.backups)
+
     from sheetsync.sources.gsheets import GoogleSheetSource, is_google_source
 
     if is_google_source(spec):
         return GoogleSheetSource(
             spec, sheet, credentials=config.credentials or None, retry_seconds=config.retry_seconds
         )
-    suffix = Path(spec).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
-        from sheetsync.sources.excel import ExcelSource
-
-        return ExcelSource(spec, sheet, backups=config.backups)
     raise UsageError(
         f"{spec!r} is neither an .xlsx/.xlsm file nor a Google Sheets URL or gsheet:KEY"
     )

@@ -1,0 +1,149 @@
+"""templates/sheetsync.toml documents every config key with its default; bad configs fail by name."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from sheetsync.config import PHASES, Config, Rules, SourceEntry, load_config
+from sheetsync.errors import ConfigError
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "sheetsync.toml"
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    return TEMPLATE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def data(text: str) -> dict:
+    return tomllib.loads(text)
+
+
+def test_template_loads_to_exactly_the_defaults() -> None:
+    assert load_config(TEMPLATE) == Config()
+
+
+def test_every_top_level_key_is_written_out(data: dict) -> None:
+    # `sources` has no entry by default, so it is documented as a commented [[sources]] example
+    # (see test_sources_example_parses); every other key is set to its default.
+    assert set(data) == {f.name for f in fields(Config)} - {"sources"}
+
+
+def test_every_rules_key_is_written_out(data: dict) -> None:
+    assert set(data["rules"]) == {f.name for f in fields(Rules)}
+    assert set(data["rules"]["cut_bait"]) == set(Rules().cut_bait)
+    assert set(data["rules"]["phase_days"]) == set(PHASES) == set(Rules().phase_days)
+
+
+def test_every_key_has_a_comment(text: str) -> None:
+    """Each key's line (or its table header) has a comment on it or right above it."""
+    lines = text.splitlines()
+    keys = [f.name for f in fields(Config) if f.name not in ("rules", "sources", "columns")]
+    keys += [f.name for f in fields(Rules) if f.name not in ("cut_bait", "phase_days")]
+    patterns = [rf"{key}\s*=" for key in keys]
+    patterns += [r"\[columns\]", r"\[rules\]", r"\[rules\.cut_bait\]", r"\[rules\.phase_days\]"]
+    for pattern in patterns:
+        index = next(i for i, line in enumerate(lines) if re.match(pattern, line))
+        assert lines[index - 1].startswith("#") or "#" in lines[index], pattern
+
+
+def test_sources_example_parses(tmp_path: Path, text: str) -> None:
+    """Uncommenting the [[sources]] example gives a valid config with those sources."""
+    uncommented = re.sub(r"(?m)^# (\[\[sources\]\]|source = |sheet = )", r"\1", text)
+    assert uncommented != text
+    config = load_config(_write(tmp_path, uncommented))
+    assert config.sources == (
+        SourceEntry(source=str((tmp_path / "prospects.xlsx").resolve()), sheet="Prospects"),
+        SourceEntry(
+            source="https://docs.google.com/spreadsheets/d/YOUR-SPREADSHEET-KEY/edit#gid=0"
+        ),
+    )
+    assert config.rules == Rules()
+
+
+def test_seeds_are_cited(text: str) -> None:
+    for seed in ("000", "001", "002", "003", "004"):
+        assert text.count(f"seed {seed}") >= 2, seed
+
+
+def _write(directory: Path, body: str) -> Path:
+    path = directory / "sheetsync.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+BAD_CONFIGS = [
+    # unknown keys
+    ("colour = 'red'", "colour"),
+    ("[rules]\nfollowup_dayz = [10, 14]", "rules.followup_dayz"),
+    ("[rules.cut_bait]\nlost = 2", "rules.cut_bait.lost"),
+    ("[columns]\nnotes = 'Notes'", "columns.notes"),
+    ("[[sources]]\nsource = 'a.xlsx'\ntab = 'x'", "sources[0].tab"),
+    # wrong types
+    ("[rules]\nfollowup_days = '10-14'", "rules.followup_days"),
+    ("[rules]\nfollowup_days = [10, 12, 14]", "rules.followup_days"),
+    ("[rules]\ncards_per_day = 2.5", "rules.cards_per_day"),
+    ("[rules]\nstale_after_days = true", "rules.stale_after_days"),
+    ("[rules]\nworkdays = 'Mon'", "rules.workdays"),
+    ("[rules]\nworkdays = ['Mon', 'Funday']", "rules.workdays"),
+    ("[rules]\ncut_bait = 3", "rules.cut_bait"),
+    ("[rules]\nholidays = 1", "rules.holidays"),
+    ("backups = 'one'", "backups"),
+    ("retry_seconds = 'fast'", "retry_seconds"),
+    ("timezone = 1", "timezone"),
+    ("credentials = false", "credentials"),
+    ("rules = 1", "rules"),
+    ("sources = 'a.xlsx'", "sources"),
+    ("[[sources]]\nsheet = 'Prospects'", "sources[0].source"),
+    # impossible values
+    ("[rules]\nfollowup_days = [-1, 14]", "rules.followup_days"),
+    ("[rules]\nfollowup_days = [14, 10]", "rules.followup_days"),
+    ("[rules]\nstale_after_days = -5", "rules.stale_after_days"),
+    ("[rules]\ncards_per_day = 0", "rules.cards_per_day"),
+    ("[rules]\nnote_call_workdays = 0", "rules.note_call_workdays"),
+    ("[rules]\nlost_months = 0", "rules.lost_months"),
+    ("[rules.cut_bait]\nworking = 0", "rules.cut_bait.working"),
+    ("[rules.phase_days]\ndecision = [1, 2]", "rules.phase_days.decision"),
+    ("[rules.phase_days]\nneed = [44, 30]", "rules.phase_days.need"),
+    ("[rules]\nholidays = 'XX'", "rules.holidays"),
+    ("timezone = 'Mars/Olympus'", "timezone"),
+    ("date_order = 'YMD'", "date_order"),
+    ("backups = -1", "backups"),
+    ("retry_seconds = -1", "retry_seconds"),
+]
+
+
+@pytest.mark.parametrize(("body", "key"), BAD_CONFIGS, ids=[key for _, key in BAD_CONFIGS])
+def test_bad_config_names_the_key(tmp_path: Path, body: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, body))
+    assert f"'{key}" in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[rules\nfollowup_days = [10, 14]")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_a_changed_key_is_read(tmp_path: Path) -> None:
+    """The template is a starting point: edit one number, keep the rest."""
+    body = TEMPLATE.read_text(encoding="utf-8").replace(
+        "followup_days = [10, 14]", "followup_days = [7, 10]"
+    )
+    config = load_config(_write(tmp_path, body))
+    assert config.rules.followup_days.low == 7
+    assert config.rules.followup_days.high == 10
+    assert config.rules.cut_bait == Rules().cut_bait
