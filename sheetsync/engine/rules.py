@@ -105,31 +105,18 @@ def decide(
     stale_kept = ~np.isnat(stale_since) & ~stage_edited & ~stale_ended
     stale = (p.stage == STALE) | ((p.stage == 0) & stale_age) | stale_kept
 
-    # Rule 8's limit, and recycling of cut rows into the stale pool.
+    # Rule 8's limit per stage.
     limits = rules.cut_bait
     limit = np.where(
-        stale | (base == STALE),
+        stale,
         limits["stale"],
         np.where(base == WORKING, limits["working"], limits["new"]),
     )
+    at_limit = count >= limit
     priority_a = p.priority == PRIORITY_A
     dnc = p.dnc | (outcome == OUTCOME[choices.DO_NOT_CONTACT])
     closed = p.stage == CLOSED
     live = ~p.blank & ~dnc & ~closed & ~check
-    chased = live & ~customer & ~lost
-    recycle_days = np.timedelta64(rules.recycle_after_days, "D")
-    recycled = (
-        chased
-        & (rules.recycle_after_days > 0)
-        & (count >= limit)
-        & ~priority_a
-        & has_lc
-        & (lc + recycle_days <= day)
-    )
-    count[recycled] = 0
-    stale |= recycled
-    limit = np.where(stale, limits["stale"], limit)
-    at_limit = count >= limit
 
     # Outputs, filled rule by rule.
     earliest = nat_column(n)
@@ -200,11 +187,21 @@ def decide(
     reason[rows & ~has_lc] = Reason.LOST_START
     taken |= rows
 
-    # Rule 7: the stale pool, 5+5+5.
+    # Rule 7: the stale pool, 5+5+5. A cut row whose time has come (rule 8) recycles into it:
+    # remembered as stale, its attempts back to 0.
     note = p.note_sent
-    pool = ~taken & stale & ~(priority_a & at_limit)
     cycle = np.timedelta64(rules.note_cycle_days, "D")
-    in_queue = pool & (np.isnat(note) | ((note < lc) & (note < day - cycle)))
+    card_due = np.isnat(note) | ((note < lc) & (note < day - cycle))
+    note_call = ~np.isnat(note) & (~has_lc | (lc <= note))
+    pool = ~taken & stale & ~(priority_a & at_limit)
+    reaches_cut = ~taken & ~(pool & (card_due | note_call)) & at_limit & ~priority_a
+    recycle_days = np.timedelta64(rules.recycle_after_days, "D")
+    recycled = reaches_cut & (rules.recycle_after_days > 0) & has_lc & (lc + recycle_days <= day)
+    count[recycled] = r_count[recycled] = 0
+    at_limit &= ~recycled
+    stale |= recycled
+    pool |= recycled
+    in_queue = pool & card_due
     cards = assign_cards(
         in_queue, p.owner, priority_a, lc, given_on, rules.cards_per_day, today, calendar
     )
@@ -216,7 +213,7 @@ def decide(
     r_low[in_queue] = rules.cards_per_day
     taken |= in_queue
 
-    rows = ~taken & pool & ~np.isnat(note) & (~has_lc | (lc <= note))
+    rows = ~taken & pool & note_call
     call_day = calendar.after(note, rules.note_call_workdays)
     window(rows, call_day, call_day, NOTE_CALL, Reason.NOTE_CALL, note)
     r_low[rows] = rules.note_call_workdays
@@ -294,6 +291,8 @@ def decide(
         outcome=r_outcome,
         phase=r_phase,
     )
+    # Only rows flagged CHECK say their problems; DNC and Closed come first (rules 2-3).
+    check = flag == CHECK
     why_text[check] = problems[check]
 
     new_attempts = np.where(p.blank | check, np.nan, count)
