@@ -36,7 +36,7 @@ from sheetsync.workdays import Calendar
 #: the tool's output columns, in the order the result table shows them
 OUTPUT_FIELDS = ("next_contact", "next_action", "flag", "why", "attempts")
 UNASSIGNED = "(unassigned)"
-_NEW_ID = re.compile(r"P(\d+)")
+_NUMBERED_ID = re.compile(r"(\D*)(\d+)")
 
 
 @dataclass
@@ -67,13 +67,21 @@ def _column(rows: Sequence[Sequence[Cell]], col: int | None, n: int) -> list[Cel
 
 
 def _assign_ids(ids: list[str], blank: np.ndarray) -> int:
-    """Fill blank IDs of non-blank rows with P0001-style IDs after the highest one in use."""
-    used = [int(m[1]) for i in ids if (m := _NEW_ID.fullmatch(i))]
-    next_number = max(used, default=0) + 1
+    """Fill blank IDs of non-blank rows, continuing the sheet's own pattern (P-1041 after
+    P-1040; P0001 in a sheet without IDs), so a new ID never collides with one in use."""
+    patterns = Counter(m[1] for i in ids if (m := _NUMBERED_ID.fullmatch(i)))
+    prefix = patterns.most_common(1)[0][0] if patterns else "P"
+    numbered = [m for i in ids if (m := _NUMBERED_ID.fullmatch(i)) and m[1] == prefix]
+    next_number = max((int(m[2]) for m in numbered), default=0) + 1
+    width = max((len(m[2]) for m in numbered), default=4)
+    in_use = set(ids)
     assigned = 0
     for row, row_id in enumerate(ids):
         if not row_id and not blank[row]:
-            ids[row] = f"P{next_number:04d}"
+            while (new_id := f"{prefix}{next_number:0{width}d}") in in_use:
+                next_number += 1
+            ids[row] = new_id
+            in_use.add(new_id)
             next_number += 1
             assigned += 1
     return assigned
