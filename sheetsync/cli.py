@@ -123,7 +123,10 @@ def sync(
             continue
         done.append(result)
         if not as_json and not quiet:
-            click.echo("\n".join(reports.summary_lines(result)))
+            if sys.stdout.isatty():
+                reports.print_table(result)
+            else:
+                click.echo("\n".join(reports.summary_lines(result)))
             if dry_run:
                 click.echo("\n".join(reports.diff_lines(result)))
     if as_json:

@@ -55,6 +55,25 @@ def summary_lines(report: Report) -> list[str]:
     return lines
 
 
+def print_table(report: Report) -> None:
+    """The summary as a table, for a person at a terminal (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    s = report.summary
+    shown = [f for f in choices.FLAGS if f in s.flags]
+    table = Table(title=f"{report.source}: {s.rows_read} rows read, {s.prospects} prospects")
+    table.add_column("Owner")
+    for flag in shown:
+        table.add_column(flag, justify="right")
+    for owner, counts in s.owners.items():
+        table.add_row(owner, *(str(counts.get(f, "")) for f in shown))
+    table.add_row("All", *(str(s.flags[f]) for f in shown), style="bold")
+    console = Console()
+    console.print(table)
+    console.print(summary_lines(report)[-1].strip())
+
+
 def _show(value: Any) -> str:
     if value is None or value == "":
         return "(blank)"
