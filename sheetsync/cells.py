@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +178,8 @@ def parse_flag(value: Any) -> bool | tuple[str]:
 
 def text_key(value: Any) -> str:
     """Text of a cell for identity (IDs): numbers without a trailing .0, stripped."""
+    if type(value) is str:
+        return value.strip()
     if is_blank(value):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -192,20 +194,18 @@ def owner_key(value: Any) -> str:
 
 def map_unique(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[Any]:
     """``[parse(v) for v in values]``, calling ``parse`` once per distinct value."""
-    cache: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        key: Hashable = (type(value), value) if _hashable(value) else id(value)
-        try:
-            result = cache[key]
-        except KeyError:
-            result = cache[key] = parse(value)
-        out.append(result)
-    return out
+    return map_distinct(values, parse)[0]
 
 
-def _hashable(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool | dt.date)
+def map_distinct(values: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], list[Any]]:
+    """``map_unique``, and the distinct results (to skip work when none is a problem)."""
+    # True == 1 and False == 0 as dict keys, but not as cells: key booleans apart.
+    keys = [(_BOOL, v) if v is True or v is False else v for v in values]
+    cache = {key: parse(key[1] if type(key) is tuple else key) for key in dict.fromkeys(keys)}
+    return [cache[key] for key in keys], list(cache.values())
+
+
+_BOOL = object()
 
 
 @dataclass
@@ -227,18 +227,39 @@ class Problems:
         return np.fromiter((bool(p) for p in self.rows), dtype=bool, count=self.size)
 
 
+_NAT = np.iinfo(np.int64).min
+_UNIX = dt.date(1970, 1, 1)
+
+
+def _parsed(
+    values: Sequence[Any], parse: Callable[[Any], Any], field: str, problems: Problems, kind: type
+) -> list[Any]:
+    """Parse a column once per distinct value; record the cells whose result is a problem
+    (a ``kind`` value: str for dates and counts, a 1-tuple for choices)."""
+    parsed, distinct = map_distinct(values, parse)
+    if any(type(r) is kind for r in distinct):
+        for row in [i for i, r in enumerate(parsed) if type(r) is kind]:
+            result = parsed[row]
+            problems.add_cell(row, field, values[row], result if kind is str else result[0])
+    return parsed
+
+
 def dates_column(
     values: Sequence[Any], field: str, epoch: dt.date, order: str, problems: Problems
 ) -> np.ndarray:
     """A column of dates as datetime64[D] (NaT for blank or broken), problems recorded."""
-    parsed = map_unique(values, lambda v: parse_date(v, epoch, order))
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[D]")
-    for row, (raw, result) in enumerate(zip(values, parsed, strict=True)):
-        if isinstance(result, str):
-            problems.add_cell(row, field, raw, result)
-        elif result is not None:
-            out[row] = np.datetime64(result, "D")
-    return out
+
+    def days(value: Any) -> int | str:
+        # days since 1970 (datetime64's own count), so the column is built from plain ints
+        result = parse_date(value, epoch, order)
+        if isinstance(result, dt.date):
+            return (result - _UNIX).days
+        return _NAT if result is None else result
+
+    parsed = _parsed(values, days, field, problems, str)
+    return np.array([_NAT if type(r) is str else r for r in parsed], dtype=np.int64).view(
+        "datetime64[D]"
+    )
 
 
 def code(allowed: Sequence[str], value: str) -> int:
@@ -250,36 +271,19 @@ def choices_column(
     values: Sequence[Any], field: str, allowed: Sequence[str], problems: Problems
 ) -> np.ndarray:
     """A column of choice codes (``code(allowed, value)``; 0 for blank or broken) as int8."""
-    parsed = map_unique(values, choice_parser(allowed))
-    out = np.zeros(len(values), dtype=np.int8)
-    for row, (raw, result) in enumerate(zip(values, parsed, strict=True)):
-        if isinstance(result, tuple):
-            problems.add_cell(row, field, raw, result[0])
-        elif result is not None:
-            out[row] = code(allowed, result)
-    return out
+    codes = {value: code(allowed, value) for value in allowed}
+    parsed = _parsed(values, choice_parser(allowed), field, problems, tuple)
+    return np.array([codes.get(r, 0) if type(r) is str else 0 for r in parsed], dtype=np.int8)
 
 
 def counts_column(
     values: Sequence[Any], field: str, low: int, high: int | None, problems: Problems
 ) -> np.ndarray:
     """A column of whole numbers as float (NaN for blank or broken), problems recorded."""
-    parsed = map_unique(values, lambda v: parse_count(v, low, high))
-    out = np.full(len(values), np.nan)
-    for row, (raw, result) in enumerate(zip(values, parsed, strict=True)):
-        if isinstance(result, str):
-            problems.add_cell(row, field, raw, result)
-        elif result is not None:
-            out[row] = result
-    return out
+    parsed = _parsed(values, lambda v: parse_count(v, low, high), field, problems, str)
+    return np.array([r if type(r) is int else np.nan for r in parsed], dtype=float)
 
 
 def flags_column(values: Sequence[Any], field: str, problems: Problems) -> np.ndarray:
-    parsed = map_unique(values, parse_flag)
-    out = np.zeros(len(values), dtype=bool)
-    for row, (raw, result) in enumerate(zip(values, parsed, strict=True)):
-        if isinstance(result, tuple):
-            problems.add_cell(row, field, raw, result[0])
-        else:
-            out[row] = result
-    return out
+    parsed = _parsed(values, parse_flag, field, problems, tuple)
+    return np.array([r is True for r in parsed], dtype=bool)

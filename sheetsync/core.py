@@ -21,6 +21,7 @@ from sheetsync.cells import (
     dates_column,
     flags_column,
     is_blank,
+    map_unique,
     owner_key,
     parse_date,
     quote,
@@ -63,12 +64,27 @@ class SyncResult:
 def _column(rows: Sequence[Sequence[Cell]], col: int | None, n: int) -> list[Cell]:
     if col is None:
         return [None] * n
-    return [row[col] if col < len(row) else None for row in rows]
+    try:
+        return [row[col] for row in rows]
+    except IndexError:  # ragged rows: a short row has nothing in this column
+        return [row[col] if col < len(row) else None for row in rows]
+
+
+def _blank_rows(columns: list[list[Cell]], n: int) -> np.ndarray:
+    """Rows with none of the identifying cells (each column looked at only where needed)."""
+    left = np.arange(n)
+    for values in columns:
+        left = left[[is_blank(values[row]) for row in left]]
+    blank = np.zeros(n, dtype=bool)
+    blank[left] = True
+    return blank
 
 
 def _assign_ids(ids: list[str], blank: np.ndarray) -> int:
     """Fill blank IDs of non-blank rows, continuing the sheet's own pattern (P-1041 after
     P-1040; P0001 in a sheet without IDs), so a new ID never collides with one in use."""
+    if all(ids[row] for row in np.flatnonzero(~blank)):
+        return 0
     patterns = Counter(m[1] for i in ids if (m := _NUMBERED_ID.fullmatch(i)))
     prefix = patterns.most_common(1)[0][0] if patterns else "P"
     numbered = [m for i in ids if (m := _NUMBERED_ID.fullmatch(i)) and m[1] == prefix]
@@ -108,16 +124,14 @@ def read_prospects(
         return _column(rows, layout.col(name), n)
 
     problems = Problems(n)
-    who = [col(name) for name in WHO_FIELDS]
-    blank = np.array([all(is_blank(c[r]) for c in who) for r in range(n)], dtype=bool)
-    ids = [text_key(v) for v in col("id")]
+    blank = _blank_rows([col(f) for f in WHO_FIELDS if layout.col(f) is not None], n)
+    ids = map_unique(col("id"), text_key)
     assigned = _assign_ids(ids, blank)
     duplicate = _duplicates(ids, blank, problems)
 
     owners_raw = col("owner")
-    owner_keys = [owner_key(v) for v in owners_raw]
-    owner_codes, _ = pd.factorize(pd.Series(owner_keys, dtype=object))
-    owner_names = [" ".join(text_key(v).split()) or UNASSIGNED for v in owners_raw]
+    owner_codes, _ = pd.factorize(np.array(map_unique(owners_raw, owner_key), dtype=object))
+    owner_names = map_unique(owners_raw, lambda v: " ".join(text_key(v).split()) or UNASSIGNED)
 
     epoch, order = data.epoch, config.date_order
     prospects = Prospects(
@@ -148,21 +162,94 @@ def read_prospects(
     return prospects, ids, duplicate, owner_names, assigned
 
 
-def _same(current: Cell, new: Cell, epoch: dt.date, is_date: bool) -> bool:
-    """Does the cell already show ``new``? (A date read back as a serial number counts.)"""
+def _same_text(current: Cell, new: Cell, epoch: dt.date) -> bool:
     if new is None:
         return is_blank(current)
-    if is_date:
-        if isinstance(current, str) or current is None:
-            return False
+    return type(current) is str and current == new
+
+
+def _same_count(current: Cell, new: Cell, epoch: dt.date) -> bool:
+    if new is None:
+        return is_blank(current)
+    return type(current) in (int, float) and current == new
+
+
+def _same_date(current: Cell, new: Cell, epoch: dt.date) -> bool:
+    """A date cell, or a serial number read back from a date cell, showing ``new``."""
+    if new is None:
+        return is_blank(current)
+    kind = type(current)
+    if kind is dt.datetime:
+        return current.date() == new  # type: ignore[union-attr]
+    if kind is dt.date:
+        return current == new
+    if kind in (int, float):
         return parse_date(current, epoch, "MDY") == new
-    if isinstance(new, int):
-        return (
-            isinstance(current, int | float)
-            and not isinstance(current, bool)
-            and float(current) == new
-        )
-    return isinstance(current, str) and current == new
+    return False
+
+
+_SAME = {
+    "next_contact": _same_date,
+    "next_action": _same_text,
+    "flag": _same_text,
+    "why": _same_text,
+    "attempts": _same_count,
+}
+
+
+def _changed_cells(
+    data: SheetData,
+    layout: Layout,
+    outputs: dict[str, list[Any]],
+    ids: list[str],
+    keep: np.ndarray,
+) -> dict[tuple[int, int], Cell]:
+    """The owned cells whose value differs from the plan (``keep``: rows whose Attempts cell
+    is left as the rep typed it), plus created headers and filled IDs."""
+    cells: dict[tuple[int, int], Cell] = {(0, col): header for col, header in layout.created}
+    created = {col for col, _ in layout.created}
+    n = len(data.rows)
+    for name in OUTPUT_FIELDS:
+        col = layout.columns[name]
+        if col in created:  # a new column: every value is a change
+            cells.update(
+                ((row + 1, col), new) for row, new in enumerate(outputs[name]) if new is not None
+            )
+            continue
+        same = _SAME[name]
+        current = _column(data.rows, col, n)
+        for row, (cur, new) in enumerate(zip(current, outputs[name], strict=True)):
+            if cur is new or (cur == new and type(cur) is type(new)):
+                continue
+            if not same(cur, new, data.epoch) and not (name == "attempts" and keep[row]):
+                cells[(row + 1, col)] = new
+    id_col = layout.columns["id"]
+    for row, cur in enumerate(_column(data.rows, id_col, n)):
+        if ids[row] and is_blank(cur):
+            cells[(row + 1, id_col)] = ids[row]
+    return cells
+
+
+def _summary(
+    prospects: Prospects, flags: np.ndarray, owner_names: list[str], cells: dict, assigned: int
+) -> Summary:
+    """Counts per flag and per owner (shown by the first spelling of each owner)."""
+    rows = np.flatnonzero(~prospects.blank)
+    counts = pd.crosstab(prospects.owner[rows], flags[rows]) if len(rows) else pd.DataFrame()
+    owners = {}
+    for code, row in counts.iterrows():
+        name = owner_names[int(rows[np.argmax(prospects.owner[rows] == code)])]
+        owners[name] = {f: int(row[f]) for f in choices.FLAGS if row.get(f)}
+    totals = pd.Series(flags[rows]).value_counts()
+    return Summary(
+        rows_read=len(prospects),
+        prospects=len(rows),
+        flags={f: int(totals[f]) for f in choices.FLAGS if f in totals},
+        owners=dict(sorted(owners.items())),
+        cells_changed=len(cells),
+        rows_changed=len({r for r, _ in cells if r > 0}),
+        ids_assigned=assigned,
+    )
 
 
 def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
@@ -177,68 +264,29 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
     years = _years(prospects, today)
     decisions = decide(prospects, remembered, config.rules, today, Calendar(config.rules, years))
 
-    next_contact = [None if np.isnat(d) else d.astype(dt.date) for d in decisions.next_contact]
-    attempts = [None if np.isnan(a) else int(a) for a in decisions.attempts]
     outputs: dict[str, list[Any]] = {
-        "next_contact": next_contact,
-        "next_action": list(decisions.action),
-        "flag": list(decisions.flag),
-        "why": list(decisions.why),
-        "attempts": attempts,
+        "next_contact": decisions.next_contact.astype(object).tolist(),
+        "next_action": decisions.action.tolist(),
+        "flag": decisions.flag.tolist(),
+        "why": decisions.why.tolist(),
+        "attempts": [None if a != a else int(a) for a in decisions.attempts.tolist()],
     }
     table = pd.DataFrame(
         {FIELD_HEADERS[name][0]: outputs[name] for name in OUTPUT_FIELDS}, dtype=object
     )
+    # A CHECK row's Attempts is the rep's to fix: left as typed.
+    cells = _changed_cells(data, layout, outputs, ids, keep=decisions.flag == "CHECK")
 
-    cells: dict[tuple[int, int], Cell] = {}
-    for col, header in layout.created:
-        cells[(0, col)] = header
-    check = decisions.flag == "CHECK"
-    for name in OUTPUT_FIELDS:
-        col = layout.columns[name]
-        current = _column(data.rows, col, n)
-        is_date = name == "next_contact"
-        for row, new in enumerate(outputs[name]):
-            if name == "attempts" and check[row]:
-                continue  # a CHECK row's Attempts is the rep's to fix
-            if not _same(current[row], new, data.epoch, is_date):
-                cells[(row + 1, col)] = new
-    id_col = layout.columns["id"]
-    current_ids = _column(data.rows, id_col, n)
-    for row in range(n):
-        if ids[row] and is_blank(current_ids[row]):
-            cells[(row + 1, id_col)] = ids[row]
-
-    new_records = dict(records)
-    for key in [k for k in records if k[0] == data.title]:
-        del new_records[key]
-    kept_ids = set(ids)
-    for key, record in records.items():
-        # a CHECK row keeps what was remembered until its data is fixed
-        if key[0] == data.title and key[1] in kept_ids:
-            new_records[key] = record
-    new_records.update(memory.records_for(data.title, ids, decisions.memory))
-    memory_changed = {k: memory.normalized(v) for k, v in new_records.items()} != {
-        k: memory.normalized(v) for k, v in records.items()
+    # Records of this sheet: the new ones, and the old ones of rows still present but not
+    # decided (CHECK) until their data is fixed; other sheets' records stay as they are.
+    present = set(ids)
+    new_records = {
+        key: record for key, record in records.items() if key[0] != data.title or key[1] in present
     }
-
-    flags = [f for f in decisions.flag if f is not None]
-    owners: dict[str, Counter[str]] = {}
-    owner_display: dict[str, str] = {}
-    for row in np.flatnonzero(~prospects.blank):
-        key = owner_key(owner_names[row]) if owner_names[row] != UNASSIGNED else ""
-        name = owner_display.setdefault(key, owner_names[row])
-        owners.setdefault(name, Counter())[decisions.flag[row]] += 1
-    summary = Summary(
-        rows_read=n,
-        prospects=int((~prospects.blank).sum()),
-        flags={f: c for f in choices.FLAGS if (c := flags.count(f))},
-        owners={o: dict(sorted(c.items())) for o, c in sorted(owners.items())},
-        cells_changed=len(cells),
-        rows_changed=len({r for r, _ in cells if r > 0}),
-        ids_assigned=assigned,
-    )
+    new_records.update(memory.records_for(data.title, ids, decisions.memory))
+    summary = _summary(prospects, decisions.flag, owner_names, cells, assigned)
     owner_col = layout.col("owner")
+    id_col = layout.columns["id"]
     plan = WritePlan(
         cells=cells,
         width=layout.width,
@@ -247,13 +295,11 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         id_col=id_col,
         date_cols=(layout.columns["next_contact"],),
         date_format=config.date_format,
-        memory=memory.to_rows(new_records) if memory_changed else None,
+        memory=memory.to_rows(new_records) if new_records != records else None,
         highlight=HIGHLIGHT,
-        ids=[text_key(v) for v in current_ids],
+        ids=map_unique(_column(data.rows, id_col, n), text_key),
         owner_col=owner_col,
-        owners=tuple(o for o in owner_display.values() if o != UNASSIGNED)
-        if owner_col is not None
-        else (),
+        owners=tuple(o for o in summary.owners if o != UNASSIGNED) if owner_col is not None else (),
     )
     return SyncResult(plan=plan, table=table, summary=summary, layout=layout, ids=ids)
 

@@ -2,7 +2,8 @@
 
 One record per (worksheet, ID): the Last Contact and Attempts it saw and wrote, whether a
 conversation was seen, since when the row is lost or stale, and the day it was given a card.
-Keyed by ID, so sorting and moving rows does not confuse it.
+Keyed by ID, so sorting and moving rows does not confuse it. Every value is stored as text
+(ISO dates), so both backends read back exactly what was written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.cells import code, is_blank, text_key
+from sheetsync.cells import text_key
 from sheetsync.engine import Memory
 from sheetsync.sources.base import Cell
 
@@ -30,102 +31,96 @@ HEADER = (
     "stage",
 )
 _DATES = ("last_contact", "lost_since", "stale_since", "card_on")
-Record = dict[str, Any]
+_STAGE_NAMES = np.array(["", *choices.STAGES], dtype=object)
+_STAGE_CODES = {name.casefold(): code for code, name in enumerate(_STAGE_NAMES) if name}
+#: (worksheet title, ID) -> the record's values as text, in HEADER order
+Records = dict[tuple[str, str], tuple[str, ...]]
 
 
-def _date(value: Any) -> np.datetime64:
+def _text(value: Any) -> str:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return np.datetime64(value, "D")
+        return value.isoformat()
+    return text_key(value)
+
+
+def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
+    """The memory sheet's records (a sheet without the expected header holds none)."""
+    if not rows:
+        return {}
+    header = [_text(h) for h in rows[0]]
+    if "sheet" not in header or "id" not in header:
+        return {}
+    where = [header.index(name) if name in header else None for name in HEADER]
+    out: Records = {}
+    for raw in rows[1:]:
+        record = tuple(_text(raw[i]) if i is not None and i < len(raw) else "" for i in where)
+        if record[1]:
+            out[(record[0], record[1])] = record
+    return out
+
+
+def _dates(values: list[str]) -> np.ndarray:
     try:
-        return np.datetime64(dt.date.fromisoformat(str(value).strip()[:10]), "D")
-    except ValueError:
-        return np.datetime64("NaT", "D")
+        return np.array(values, dtype="datetime64[D]")
+    except ValueError:  # a hand-edited cell: ignore what cannot be read
+        out = []
+        for value in values:
+            try:
+                out.append(np.datetime64(dt.date.fromisoformat(value[:10]), "D"))
+            except ValueError:
+                out.append(np.datetime64("NaT", "D"))
+        return np.array(out, dtype="datetime64[D]")
 
 
-def _number(value: Any) -> float:
+def align(records: Records, sheet: str, ids: Sequence[str], valid: np.ndarray) -> Memory:
+    """The remembered record of each row, by ID (rows with ``valid`` False get none)."""
+    keys = [key for key in records if key[0] == sheet]
+    index = {key[1]: i for i, key in enumerate(keys)}
+    found = np.array([index.get(row_id, -1) if row_id else -1 for row_id in ids], dtype=np.int64)
+    columns = list(zip(*(records[key] for key in keys), strict=True)) or [()] * len(HEADER)
+    values = dict(zip(HEADER, (list(c) for c in columns), strict=True))
+    stored = Memory(
+        known=np.ones(len(keys), dtype=bool),
+        attempts=np.array([_number(v) for v in values["attempts"]], dtype=float),
+        conversation=np.array([v.casefold() == "yes" for v in values["conversation"]], dtype=bool),
+        stage=np.array([_STAGE_CODES.get(v.casefold(), 0) for v in values["stage"]], np.int8),
+        **{name: _dates(values[name]) for name in _DATES},
+    )
+    if not len(keys):
+        return Memory.empty(len(ids))
+    return stored.take(np.maximum(found, 0), (found >= 0) & valid)
+
+
+def _number(value: str) -> float:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return float("nan")
 
 
-def parse(rows: Sequence[Sequence[Cell]] | None) -> dict[tuple[str, str], list[Cell]]:
-    """The memory sheet's records by (worksheet title, ID), as raw rows in HEADER order."""
-    if not rows:
-        return {}
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    where = {name: header.index(name) for name in HEADER if name in header}
-    if "sheet" not in where or "id" not in where:
-        return {}
-    out: dict[tuple[str, str], list[Cell]] = {}
-    for raw in rows[1:]:
-        record = [
-            raw[where[name]] if name in where and where[name] < len(raw) else None
-            for name in HEADER
-        ]
-        key = (text_key(record[0]), text_key(record[1]))
-        if key[1]:
-            out[key] = record
-    return out
+def _iso(column: np.ndarray) -> list[str]:
+    return np.where(np.isnat(column), "", np.datetime_as_string(column, unit="D")).tolist()
 
 
-def align(
-    records: dict[tuple[str, str], list[Cell]], sheet: str, ids: Sequence[str], valid: np.ndarray
-) -> Memory:
-    """The remembered record of each row, by ID (rows with ``valid`` False get none)."""
-    n = len(ids)
-    memory = Memory.empty(n)
-    stage_code = {s.casefold(): code(choices.STAGES, s) for s in choices.STAGES}
-    for row, row_id in enumerate(ids):
-        if not valid[row] or not row_id:
-            continue
-        record = records.get((sheet, row_id))
-        if record is None:
-            continue
-        values = dict(zip(HEADER, record, strict=True))
-        memory.known[row] = True
-        for name in _DATES:
-            getattr(memory, name)[row] = (
-                _date(values[name]) if not is_blank(values[name]) else np.datetime64("NaT", "D")
-            )
-        memory.attempts[row] = _number(values["attempts"])
-        memory.conversation[row] = str(values["conversation"]).strip().casefold() == "yes"
-        memory.stage[row] = stage_code.get(str(values["stage"] or "").strip().casefold(), 0)
-    return memory
-
-
-def _iso(day: np.datetime64) -> str:
-    return "" if np.isnat(day) else str(day)
-
-
-def records_for(
-    sheet: str, ids: Sequence[str], memory: Memory
-) -> dict[tuple[str, str], list[Cell]]:
+def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
     """New records of the rows the engine decided (``memory.known``)."""
-    out: dict[tuple[str, str], list[Cell]] = {}
-    for row in np.flatnonzero(memory.known):
-        stage = int(memory.stage[row])
-        out[(sheet, ids[row])] = [
-            sheet,
-            ids[row],
-            _iso(memory.last_contact[row]),
-            int(memory.attempts[row]),
-            "yes" if memory.conversation[row] else "",
-            _iso(memory.lost_since[row]),
-            _iso(memory.stale_since[row]),
-            _iso(memory.card_on[row]),
-            choices.STAGES[stage - 1] if stage else "",
-        ]
-    return out
+    rows = np.flatnonzero(memory.known)
+    columns = [
+        [sheet] * len(rows),
+        [ids[row] for row in rows],
+        _iso(memory.last_contact[rows]),
+        memory.attempts[rows].astype(np.int64).astype(str).tolist(),
+        np.where(memory.conversation[rows], "yes", "").tolist(),
+        _iso(memory.lost_since[rows]),
+        _iso(memory.stale_since[rows]),
+        _iso(memory.card_on[rows]),
+        _STAGE_NAMES[memory.stage[rows]].tolist(),
+    ]
+    return {(record[0], record[1]): record for record in zip(*columns, strict=True)}
 
 
-def normalized(record: Sequence[Cell]) -> tuple[str, ...]:
-    """A record as comparable text (a number read back as 3.0 equals the 3 written)."""
-    return tuple(text_key(v) for v in record)
-
-
-def to_rows(records: dict[tuple[str, str], list[Cell]]) -> list[list[Cell]]:
+def to_rows(records: Records) -> list[list[Cell]]:
     """The memory sheet's contents: header, then records sorted by sheet and ID."""
-    return [list(HEADER), *(records[key] for key in sorted(records))]
+    return [list(HEADER), *(list(records[key]) for key in sorted(records))]
