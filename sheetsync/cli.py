@@ -182,8 +182,20 @@ def demo(today: str | None, output: str) -> None:
     click.echo(f"open {output} and filter Flag for DUE and OVERDUE")
 
 
-def run() -> None:  # pragma: no cover - console entry for python -m
-    main()
+@main.command()
+@click.argument("client_secrets", type=click.Path(dir_okay=False, exists=True))
+@click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
+def login(client_secrets: str, no_browser: bool) -> None:
+    """Sign in to Google as yourself (OAuth "Desktop app" CLIENT_SECRETS JSON) and cache the
+    token for later syncs (spreadsheets scope only, file readable by you alone)."""
+    from sheetsync.sources.gsheets import login as google_login
+
+    try:
+        path = google_login(client_secrets, open_browser=not no_browser)
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    click.echo(f"signed in; token saved to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
