@@ -135,3 +135,24 @@ def test_formula_looking_text_stays_text(fake):
     assert str(google_table(fake)[0]["Why"]).startswith("Stage")
     body = b"".join(r.body for r in fake.batch_updates(KEY))
     assert b"formulaValue" not in body
+
+
+def test_the_example_key_has_every_field_and_is_refused_cleanly(monkeypatch):
+    example = Path(__file__).resolve().parents[1] / "credentials.example.json"
+    info = json.loads(example.read_text())
+    assert set(info) >= {
+        "type",
+        "project_id",
+        "private_key_id",
+        "private_key",
+        "client_email",
+        "client_id",
+        "auth_uri",
+        "token_uri",
+    }
+    assert info["type"] == "service_account"
+    monkeypatch.delenv("SHEETSYNC_SHEETS_ENDPOINT", raising=False)
+    result = CliRunner().invoke(main, ["sync", f"gsheet:{KEY}", "--credentials", str(example)])
+    assert result.exit_code == 1
+    assert "private_key" in result.output and "not a valid PEM key" in result.output
+    assert "FAKE-KEY" not in result.output  # the key itself is never printed
