@@ -137,7 +137,7 @@ def parse_count(value: Any, low: int, high: int | None) -> int | str | None:
             return "is not a whole number"
     if isinstance(value, dt.date):
         return "is not a whole number"
-    if not isinstance(value, int | float) or math.isnan(value) or value != math.floor(value):
+    if not isinstance(value, int | float) or not math.isfinite(value) or value != math.floor(value):
         return "is not a whole number"
     number = int(value)
     if number < low or (high is not None and number > high):

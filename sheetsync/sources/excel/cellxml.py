@@ -1,0 +1,148 @@
+"""Cell values -> ``<c>`` elements, and the whole memory worksheet.
+
+New text is written as an inline string (``t="inlineStr"``): always literal text, never a
+formula (``=HYPERLINK(...)`` stays text), and sharedStrings.xml never needs rewriting. An empty
+text clears the cell like None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import numbers
+
+from ...errors import SourceError
+from ..base import Cell
+from .cells import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
+from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
+from .styles import StyleBook
+
+_LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
+
+
+def _text(text: str, where: bytes) -> bytes:
+    """The ``<t>`` element's start tag end and content for ``text``."""
+    if len(text) > MAX_TEXT:
+        raise SourceError(
+            f"cell {where.decode()}: text of {len(text)} characters is over Excel's {MAX_TEXT}"
+        )
+    space = b' xml:space="preserve">' if text != text.strip() or "\n" in text else b">"
+    return space + encode_text(text)
+
+
+def _number(value: int | float, where: bytes) -> bytes:
+    try:
+        return number_text(value)
+    except ValueError as exc:
+        raise SourceError(f"cell {where.decode()}: {exc}") from exc
+
+
+def _plain(value: object) -> object:
+    """``value`` as one of the plain types a cell holds, or None if it is none of them
+    (numpy numbers, pandas Timestamps and other subclasses come in from a data frame)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(*value.timetuple()[:6], value.microsecond)
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    return None
+
+
+class CellEncoder:
+    """Builds the XML of one cell for :class:`~.sheetdata.SheetDataEditor`."""
+
+    def __init__(self, prefix: bytes, epoch: dt.date, styles: StyleBook, date_format: str) -> None:
+        p = prefix
+        self.start = b"<" + p + b'c r="'
+        self.inline_open = b' t="inlineStr"><' + p + b"is><" + p + b"t"
+        self.inline_close = b"</" + p + b"t></" + p + b"is></" + p + b"c>"
+        self.value_open = b"><" + p + b"v>"
+        self.value_close = b"</" + p + b"v></" + p + b"c>"
+        self.epoch = epoch
+        self.styles = styles
+        self.date_format = date_format
+        self._serials: dict[dt.date, bytes] = {}
+        self._texts: dict[str, bytes] = {}
+
+    def __call__(self, ref: bytes, value: object, style: int, keep_s: bool, kept: bytes) -> bytes:
+        kind = type(value)
+        if kind is str:
+            if not value:
+                rest = b"/>"
+            else:
+                text = self._texts.get(value)  # type: ignore[arg-type]
+                if text is None:
+                    text = self.inline_open + _text(value, ref) + self.inline_close  # type: ignore[arg-type]
+                    if len(self._texts) < 4096:  # repeated texts (actions, flags) are reused
+                        self._texts[value] = text  # type: ignore[index]
+                rest = text
+        elif kind is dt.date or kind is dt.datetime:
+            style = self.styles.date_style(style, self.date_format)
+            keep_s = keep_s or style != 0
+            serial = self._serials.get(value)  # type: ignore[arg-type]
+            if serial is None:
+                serial = number_text(date_serial(value, self.epoch))  # type: ignore[arg-type]
+                self._serials[value] = serial  # type: ignore[index]
+            rest = self.value_open + serial + self.value_close
+        elif kind is bool:
+            rest = b' t="b"' + self.value_open + (b"1" if value else b"0") + self.value_close
+        elif kind is int or kind is float:
+            rest = self.value_open + _number(value, ref) + self.value_close  # type: ignore[arg-type]
+        elif (cast := _plain(value)) is not None:  # subclasses and numpy numbers: slow path
+            return self(ref, cast, style, keep_s, kept)
+        else:
+            raise SourceError(f"cell {ref.decode()}: cannot write a {kind.__name__} value")
+        if keep_s or style:
+            return self.start + ref + b'" s="%d"' % style + kept + rest
+        return self.start + ref + b'"' + kept + rest
+
+
+def memory_sheet(rows: list[list[Cell]]) -> bytes:
+    """A complete worksheet part holding ``rows`` as plain text, numbers and booleans
+    (dates as ISO text: the memory sheet has no styles)."""
+    body: list[bytes] = []
+    right = bottom = 0
+    for r, values in enumerate(rows):
+        row_ref = b"%d" % (r + 1)
+        cells = [
+            _memory_cell(_LETTERS[c] + row_ref, value)
+            for c, value in enumerate(values)
+            if value is not None and value != ""
+        ]
+        if cells:
+            right, bottom = max(right, len(values) - 1), r
+            body.append(b'<row r="' + row_ref + b'">' + b"".join(cells) + b"</row>")
+    dimension = b"A1:" + _LETTERS[right] + b"%d" % (bottom + 1) if body else b"A1"
+    return b"".join(
+        (
+            XML_DECLARATION,
+            f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><dimension ref="'.encode(),
+            dimension,
+            b'"/><sheetData>',
+            *body,
+            b'</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
+            b'header="0.3" footer="0.3"/></worksheet>',
+        )
+    )
+
+
+def _memory_cell(ref: bytes, value: object) -> bytes:
+    kind = type(value)
+    if kind is str:
+        return b'<c r="' + ref + b'" t="inlineStr"><is><t' + _text(value, ref) + b"</t></is></c>"  # type: ignore[arg-type]
+    if kind is int or kind is float:
+        return b'<c r="' + ref + b'"><v>' + _number(value, ref) + b"</v></c>"  # type: ignore[arg-type]
+    if kind is bool:
+        return b'<c r="' + ref + b'" t="b"><v>' + (b"1" if value else b"0") + b"</v></c>"
+    if isinstance(value, dt.date):
+        return _memory_cell(ref, value.isoformat())
+    plain = _plain(value)
+    if plain is None:
+        raise SourceError(f"memory cell {ref.decode()}: cannot write a {kind.__name__} value")
+    return _memory_cell(ref, plain)

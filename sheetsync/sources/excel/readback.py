@@ -1,0 +1,235 @@
+"""Checking the new package before and after it is saved; any doubt aborts the save.
+
+Before (while the parts are compressed): every new XML part must be well-formed, and every
+changed cell is decoded from the new worksheet XML and compared with the value the plan asked
+for. After: the temporary file is re-opened as a zip; it must list the expected parts, every
+copied part must keep its original CRC and sizes, and every new part must have the CRC and size
+of the XML that was checked and decompress without error (zipfile verifies the CRC).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.parsers.expat
+from collections.abc import Mapping
+from pathlib import Path
+
+from ...errors import SourceError
+from ..base import Cell
+from .cells import cell_ref, col_index, col_letter, date_serial, decode_text
+from .package import Compressed, Package
+from .styles import StyleBook
+
+_ABSENT = object()
+_S_ATTR = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+_T_ATTR = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
+
+
+def internal_error(label: str, what: str) -> SourceError:
+    """The error for a new package that fails a check (a bug: the workbook is left as it was)."""
+    return SourceError(f"internal error: {what} in the new {label}; nothing was changed")
+
+
+class XmlChecker:
+    """Checks that a part handed over in blocks is well-formed XML."""
+
+    def __init__(self, part: str, label: str) -> None:
+        self.part = part
+        self.label = label
+        self._parser = xml.parsers.expat.ParserCreate()
+
+    def feed(self, block: bytes, final: bool = False) -> None:
+        try:
+            self._parser.Parse(block, final)
+        except xml.parsers.expat.ExpatError as exc:
+            raise internal_error(self.label, f"{self.part} is not well-formed XML ({exc})") from exc
+
+
+def check_well_formed(data: bytes, part: str, label: str) -> None:
+    """Raise unless ``data`` is well-formed XML."""
+    XmlChecker(part, label).feed(data, final=True)
+
+
+class CellChecker:
+    """Decodes the changed cells from blocks of the new sheetData and compares them with the
+    values they should hold. Blocks must hold whole rows."""
+
+    def __init__(
+        self,
+        prefix: bytes,
+        expected: Mapping[tuple[int, int], Cell],
+        epoch: dt.date,
+        styles: StyleBook,
+        label: str,
+    ) -> None:
+        self.expected = expected
+        self.epoch = epoch
+        self.styles = styles
+        self.label = label
+        self._last: tuple[int, int] = (-1, -1)
+        self._found = 0
+        self._with_value = sum(1 for want in expected.values() if want is not None and want != "")
+        p = re.escape(prefix)
+        letters = sorted({col_letter(col) for _, col in expected}, key=len, reverse=True)
+        self._cols = {letter.encode(): col_index(letter) for letter in letters}
+        # `<c r="` as our writer (and Excel) spells it: a literal prefix, which re finds fast;
+        # the common contents (an inline text, a value) are captured directly
+        self._cell = re.compile(
+            b"<"
+            + p
+            + b'c r="('
+            + "|".join(letters).encode()
+            + rb')(\d+)"((?:\s+[\w:.-]+="[^"]*")*?)\s*(?:/>|>(?:<'
+            + p
+            + b"is><"
+            + p
+            + rb't(?: xml:space="preserve")?>([^<]*)</'
+            + p
+            + b"t></"
+            + p
+            + b"is>|<"
+            + p
+            + rb"v>([^<]*)</"
+            + p
+            + rb"v>|(.*?))</"
+            + p
+            + b"c>)",
+            re.S,
+        )
+        self._text = re.compile(b"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + b"t>", re.S)
+        self._value = re.compile(b"<" + p + rb"v>(.*?)</" + p + b"v>", re.S)
+        self._serials: dict[object, float] = {}
+        self._date_styles: dict[bytes, bool] = {}
+
+    def feed(self, block: bytes) -> None:
+        if not self.expected:
+            return
+        expected, cols, last = self.expected, self._cols, self._last
+        serials, date_styles = self._serials, self._date_styles
+        found = 0
+        for letters, row_text, attrs, text, value, other in self._cell.findall(block):
+            key = (int(row_text) - 1, cols[letters])
+            want = expected.get(key, _ABSENT)
+            if want is _ABSENT:
+                continue
+            # cells come in row, then column order: a key not above the last one is a duplicate
+            if key <= last:
+                raise internal_error(self.label, f"cell {cell_ref(*key)} is out of place or twice")
+            last = key
+            kind = type(want)
+            # fast paths for the common shapes; anything else is decoded by _compare
+            if want is None or want == "":
+                pass  # an emptied cell may or may not be there: not counted
+            elif kind is str:
+                found += 1
+                if text and b'inlineStr"' in attrs:
+                    got = (
+                        text.decode()
+                        if b"&" not in text and b"_x" not in text
+                        else decode_text(text)
+                    )
+                    if got == want:
+                        continue
+            elif (kind is dt.date or kind is dt.datetime) and value and b" t=" not in attrs:
+                found += 1
+                serial = serials.get(want)
+                if serial is None:
+                    serial = serials[want] = float(date_serial(want, self.epoch))  # type: ignore[arg-type]
+                shows = date_styles.get(attrs)
+                if shows is None:
+                    style = _S_ATTR.search(attrs)
+                    shows = self.styles.shows_date(int(style.group(1)) if style else 0)
+                    date_styles[attrs] = shows
+                if shows and float(value) == serial:
+                    continue
+            else:
+                found += 1
+            self._compare(key, want, attrs, text, value, other)
+        self._last = last
+        self._found += found
+
+    def _compare(
+        self,
+        key: tuple[int, int],
+        want: Cell,
+        attrs: bytes,
+        text: bytes,
+        value: bytes,
+        other: bytes,
+    ) -> None:
+        """The general decoder: whatever shape the cell has."""
+        match = _T_ATTR.search(attrs)
+        kind = match.group(1) if match else b"n"
+        got: object
+        if kind == b"inlineStr":
+            got = decode_text(text if text else b"".join(self._text.findall(other)))
+        else:
+            if not value:
+                found = self._value.search(other)
+                value = found.group(1) if found else b""
+            if not value:
+                got = None
+            elif kind == b"b":
+                got = value.strip() == b"1"
+            elif kind == b"n":
+                got = float(value)
+            else:
+                got = (kind.decode(), value)
+        if want is None or want == "":
+            ok = got is None
+        elif isinstance(want, bool):
+            ok = got is want
+        elif isinstance(want, dt.date):
+            style = _S_ATTR.search(attrs)
+            ok = got == float(date_serial(want, self.epoch)) and self.styles.shows_date(
+                int(style.group(1)) if style else 0
+            )
+        elif isinstance(want, int | float):
+            ok = type(got) is float and got == float(want)
+        else:
+            ok = got == want
+        if not ok:
+            raise internal_error(self.label, f"cell {cell_ref(*key)} reads {got!r}, not {want!r}")
+
+    def finish(self) -> None:
+        if self._found != self._with_value:
+            missing = self._with_value - self._found
+            raise internal_error(
+                self.label, f"{missing} of the {self._with_value} new cells are missing"
+            )
+
+
+def check_saved(
+    temp: Path,
+    original: Package,
+    replaced: Mapping[str, Compressed | None],
+    added: Mapping[str, Compressed],
+    label: str,
+) -> bytes:
+    """Re-open the saved temporary file and compare it part by part; returns its bytes."""
+    data = temp.read_bytes()
+    saved = Package(data, label)
+    wanted_names = [
+        info.filename
+        for info in original.infos
+        if info.filename not in replaced or replaced[info.filename] is not None
+    ] + list(added)
+    if [info.filename for info in saved.infos] != wanted_names:
+        raise internal_error(label, "the list of parts is wrong")
+    originals = {info.filename: info for info in original.infos}
+    for info in saved.infos:
+        new = replaced.get(info.filename) or added.get(info.filename)
+        if new is None:
+            old = originals[info.filename]
+            if (old.CRC, old.compress_size, old.file_size) != (
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+            ):
+                raise internal_error(label, f"copied part {info.filename} differs")
+        elif (new.crc, new.size, len(new.raw)) != (info.CRC, info.file_size, info.compress_size):
+            raise internal_error(label, f"part {info.filename} was saved wrong")
+        else:
+            saved.verify(info.filename)
+    return data

@@ -1,0 +1,564 @@
+"""Streaming edit of a worksheet's ``<sheetData>``: only the cells in the plan change.
+
+The part is read in chunks and never parsed as a tree (100,000 rows would cost seconds and
+hundreds of MB). Rows are located by their start tags; a row without changes is copied as the
+original bytes; in a row with changes, only the changed cells are re-written and every other cell
+(and the row's own attributes: height, style, outline level...) is copied byte for byte. Rows and
+cells without an ``r`` attribute get one where it keeps positions true; new rows are inserted in
+row order.
+
+SpreadsheetML gives this text enough structure for the scan: ``<row>`` and ``<c>`` never nest,
+attribute values of rows and cells never hold ``>``, and cell content never holds ``</c>``.
+Comments, CDATA and processing instructions could break those facts, and rows given out of order
+cannot be merged with new ones on the fly: such a part is read whole instead, normalised through
+lxml (comments and the like carry no cell data) and its rows sorted (:func:`whole_sheet`).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple, Protocol
+
+from lxml import etree
+
+from ...errors import WorkbookRefused
+from .cells import MAX_COLS, col_index, col_letter, parse_range
+from .ooxml import XML_DECLARATION, local_name, parse_xml
+
+_SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s/>])")
+_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
+_SPANS = re.compile(rb"""(\sspans\s*=\s*["'])([^"']*)(["'])""")
+#: cell attributes dropped when we give a cell a new value: its type, and the metadata indexes
+#: of dynamic-array formulas (cm) and rich values (vm) that described the old value
+_REPLACED_ATTRS = frozenset({b"r", b"s", b"t", b"cm", b"vm"})
+#: how much of the part is read at a time
+CHUNK_SIZE = 1 << 20
+
+
+class Readable(Protocol):
+    """What a worksheet part is streamed from."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class NeedsWholePart(Exception):
+    """Streaming cannot go on (rows out of order, comments...): read the part whole instead."""
+
+
+_LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
+_COLUMNS = {letters: col for col, letters in enumerate(_LETTERS)}
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    #: a row's start tag; group 1 = its r (absent: numbered after the previous row)
+    row: re.Pattern[bytes]
+    #: a cell's start tag; group 1 = the column letters of its r, group 2 = "/" if empty
+    cell: re.Pattern[bytes]
+    formula: re.Pattern[bytes]
+    cell_close: bytes
+    row_close: bytes
+
+
+@lru_cache(maxsize=8)
+def _patterns(prefix: bytes) -> _Patterns:
+    p = re.escape(prefix)
+    return _Patterns(
+        row=re.compile(b"<" + p + rb"""row(?=[\s/>])(?:[^>]*?\sr\s*=\s*["'](\d+)["'])?[^>]*>"""),
+        cell=re.compile(
+            b"<"
+            + p
+            + rb"""c(?=[\s/>])(?:[^>]*?\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d+["'])?[^>]*?(/?)>"""
+        ),
+        formula=re.compile(b"<" + p + rb"f(?=[\s/>])"),
+        cell_close=b"</" + prefix + b"c>",
+        row_close=b"</" + prefix + b"row",
+    )
+
+
+#: builds one cell: (ref, value, style, keep_s, kept attributes) -> XML; the value is never None
+CellBuilder = Callable[[bytes, object, int, bool, bytes], bytes]
+
+
+def _col(letters: bytes) -> int:
+    col = _COLUMNS.get(letters)
+    return col if col is not None else col_index(letters.decode())
+
+
+@dataclass
+class SheetText:
+    """A worksheet part around its rows: everything before ``<sheetData``, the sheetData tags,
+    the rows (as an iterator of chunks) and everything after."""
+
+    prefix: bytes  # namespace prefix of SpreadsheetML elements, e.g. b"" or b"x:"
+    head: bytes
+    open_tag: bytes  # "<sheetData>", or "<sheetData/>" for an empty one
+    body: Iterator[bytes]
+    close_tag: bytes = b""  # "</sheetData>" ("" for an empty one); set once body is consumed
+    tail: bytes = b""  # set once body is consumed
+
+
+def _check_encoding(data: bytes, label: str) -> None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise WorkbookRefused(
+            f"{label} is stored as UTF-16, which sheetsync does not edit; save it in Excel and run again"
+        )
+
+
+def streamed_sheet(stream: Readable, label: str) -> SheetText:
+    """Read a worksheet part from ``stream`` chunk by chunk; the rows come from ``body``."""
+    buffer = b""
+    while True:
+        chunk = stream.read(CHUNK_SIZE)
+        buffer += chunk
+        _check_encoding(buffer, label)
+        match = _SHEET_DATA.search(buffer)
+        if match is not None and buffer.find(b">", match.end()) >= 0:
+            break
+        if not chunk:
+            raise WorkbookRefused(
+                f"{label} has no <sheetData>; open and save it in Excel, then run again"
+            )
+    prefix = match.group(1)
+    gt = buffer.index(b">", match.end())
+    sheet = SheetText(prefix, buffer[: match.start()], buffer[match.start() : gt + 1], iter(()))
+    if buffer[gt - 1] == ord("/"):
+        sheet.tail = buffer[gt + 1 :] + stream.read()
+        return sheet
+    sheet.body = _body(stream, buffer[gt + 1 :], sheet, label)
+    return sheet
+
+
+def _body(stream: Readable, buffer: bytes, sheet: SheetText, label: str) -> Iterator[bytes]:
+    close = b"</" + sheet.prefix + b"sheetData"
+    keep = len(close) + 1  # bytes held back: the close tag may straddle two chunks
+    while True:
+        at = buffer.find(close)
+        if at >= 0:
+            end = buffer.find(b">", at)
+            rest = b"" if end >= 0 else stream.read()
+            buffer += rest
+            end = buffer.find(b">", at)
+            if end < 0:
+                raise WorkbookRefused(f"{label} is truncated; it cannot be edited safely")
+            if at:
+                yield buffer[:at]
+            sheet.close_tag = buffer[at : end + 1]
+            sheet.tail = buffer[end + 1 :] + stream.read()
+            return
+        chunk = stream.read(CHUNK_SIZE)
+        if not chunk:
+            raise WorkbookRefused(
+                f"{label} is truncated (no </sheetData>); it cannot be edited safely"
+            )
+        if len(buffer) > keep:
+            yield buffer[:-keep]
+            buffer = buffer[-keep:]
+        buffer += chunk
+
+
+def whole_sheet(data: bytes, label: str) -> SheetText:
+    """A worksheet part read whole: normalised if needed, rows sorted, every row given r=.
+    Refuses a part that lists a row twice."""
+    _check_encoding(data, label)
+    sheet = _split(data, label)
+    if b"<!" in sheet.body_bytes or b"<?" in sheet.body_bytes:
+        data = _normalise(data, label)
+        sheet = _split(data, label)
+    rows = _scan_rows(sheet.body_bytes, sheet.prefix, 0, len(sheet.body_bytes))
+    numbers = [row.number for row in rows]
+    if len(set(numbers)) != len(numbers):
+        duplicate = next(n for n in numbers if numbers.count(n) > 1)
+        raise WorkbookRefused(
+            f"{label} lists row {duplicate + 1} twice; open and save it in Excel, then run again"
+        )
+    # Rows out of order: emitting them sorted is a valid file with the same content.
+    rows.sort(key=lambda row: row.number)
+    body = b"".join(_whole_row(sheet.body_bytes, row) for row in rows)
+    return SheetText(
+        sheet.prefix,
+        sheet.head,
+        sheet.open_tag,
+        iter([body] if body else []),
+        sheet.close_tag,
+        sheet.tail,
+    )
+
+
+class _Split(NamedTuple):
+    prefix: bytes
+    head: bytes
+    open_tag: bytes
+    body_bytes: bytes
+    close_tag: bytes
+    tail: bytes
+
+
+def _split(data: bytes, label: str) -> _Split:
+    match = _SHEET_DATA.search(data)
+    if match is None:
+        raise WorkbookRefused(
+            f"{label} has no <sheetData>; open and save it in Excel, then run again"
+        )
+    prefix = match.group(1)
+    gt = data.index(b">", match.end())
+    head, open_tag = data[: match.start()], data[match.start() : gt + 1]
+    if data[gt - 1] == ord("/"):
+        return _Split(prefix, head, open_tag, b"", b"", data[gt + 1 :])
+    close = data.rfind(b"</" + prefix + b"sheetData", gt)
+    if close < 0:
+        raise WorkbookRefused(f"{label} is truncated (no </sheetData>); it cannot be edited safely")
+    end = data.index(b">", close) + 1
+    return _Split(prefix, head, open_tag, data[gt + 1 : close], data[close:end], data[end:])
+
+
+def _normalise(data: bytes, label: str) -> bytes:
+    """Drop comments and processing instructions from sheetData and turn CDATA into text."""
+    try:
+        root = parse_xml(data)
+    except etree.XMLSyntaxError as exc:
+        raise WorkbookRefused(
+            f"{label} is not well-formed XML ({exc}); it cannot be edited"
+        ) from exc
+    for el in root:
+        if local_name(el) == "sheetData":
+            for junk in [n for n in el.iter() if not isinstance(n.tag, str)]:
+                parent = junk.getparent()
+                if junk.tail:
+                    previous = junk.getprevious()
+                    if previous is not None:
+                        previous.tail = (previous.tail or "") + junk.tail
+                    else:
+                        parent.text = (parent.text or "") + junk.tail
+                parent.remove(junk)
+    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+class _Row(NamedTuple):
+    number: int  # 0-based
+    start: int  # of "<row"
+    content: int  # first byte after the start tag
+    end: int  # start of the next row (or the end of the text scanned)
+    has_r: bool
+
+
+def _scan_rows(data: bytes, prefix: bytes, lo: int, hi: int, previous: int = -1) -> list[_Row]:
+    """The rows starting in data[lo:hi]; the last one ends at ``hi``."""
+    matches = list(_patterns(prefix).row.finditer(data, lo, hi))
+    rows: list[_Row] = []
+    for i, m in enumerate(matches):
+        r = m.group(1)
+        number = int(r) - 1 if r is not None else previous + 1
+        end = matches[i + 1].start() if i + 1 < len(matches) else hi
+        rows.append(_Row(number, m.start(), m.end(), end, r is not None))
+        previous = number
+    return rows
+
+
+class _Cell(NamedTuple):
+    start: int
+    end: int
+    col: int
+    tag_end: int  # index of the start tag's '>'
+    self_closing: bool
+    has_r: bool
+
+
+def _scan_cells(data: bytes, prefix: bytes, lo: int, hi: int) -> list[_Cell]:
+    patterns = _patterns(prefix)
+    close = patterns.cell_close
+    cells: list[_Cell] = []
+    previous = -1
+    for m in patterns.cell.finditer(data, lo, hi):
+        letters, slash = m.group(1, 2)
+        gt = m.end() - 1
+        end = gt + 1 if slash else data.index(close, gt) + len(close)
+        col = _col(letters) if letters is not None else previous + 1
+        cells.append(_Cell(m.start(), end, col, gt, bool(slash), letters is not None))
+        previous = col
+    return cells
+
+
+def _last_cell_col(data: bytes, prefix: bytes, lo: int, hi: int) -> int | None:
+    """Column of the row's last cell (-1 when it has none); None when that cell has no ``r``."""
+    needle = b"<" + prefix + b"c"
+    pos = hi
+    while True:
+        i = data.rfind(needle, lo, pos)
+        if i < 0:
+            return -1
+        if data[i + len(needle)] in b" \t\r\n/>":
+            break
+        pos = i
+    match = _patterns(prefix).cell.match(data, i, hi)
+    if match is None or match.group(1) is None:
+        return None
+    return _col(match.group(1))
+
+
+#: one row's changes: (column, value) sorted by column; a value of None clears the cell
+RowChanges = list[tuple[int, object]]
+
+
+class RowEditor:
+    """Applies cell changes to the rows of one worksheet, fed to it in chunks in order."""
+
+    def __init__(
+        self,
+        prefix: bytes,
+        cells: Mapping[tuple[int, int], object],
+        build: CellBuilder,
+        col_styles: Callable[[int], int],
+        label: str,
+    ) -> None:
+        self.prefix = prefix
+        self.cells = cells
+        self.build = build
+        self.col_style = lru_cache(maxsize=None)(col_styles)
+        self.label = label
+        #: refs of cells whose formula was replaced by a value (to drop from calcChain)
+        self.removed_formulas: list[str] = []
+        self._keys = sorted(cells)
+        self._key_rows = [key[0] for key in self._keys]
+        self._k = 0  # changes before this index are done
+        self._previous = -1  # number of the last row seen
+        self._carry = b""  # the last, maybe incomplete, row of the previous chunk
+
+    def feed(self, chunk: bytes, final: bool = False) -> list[bytes]:
+        """The new text for ``chunk`` (and what was held back from the chunk before)."""
+        data = self._carry + chunk if self._carry else chunk
+        if b"<!" in data or b"<?" in data:
+            raise NeedsWholePart
+        rows = _scan_rows(data, self.prefix, 0, len(data), self._previous)
+        out: list[bytes] = []
+        if not final:
+            if not rows:
+                self._carry = data
+                return out
+            # the last row may go on in the next chunk
+            self._carry = data[rows[-1].start :]
+            data_end = rows[-1].start
+            rows.pop()
+        else:
+            self._carry = b""
+            data_end = len(data)
+        copy_from = 0  # bytes before this are emitted
+        keys, key_rows, cells = self._keys, self._key_rows, self.cells
+        count, k, previous = len(keys), self._k, self._previous
+        edit_row, new_row = self._edit_row, self._new_row
+        for row in rows:
+            number = row.number
+            if number <= previous:
+                raise NeedsWholePart  # out of order (or twice): sort the whole part
+            previous = number
+            if (k < count and key_rows[k] <= number) or not row.has_r:
+                if row.start > copy_from:
+                    out.append(data[copy_from : row.start])
+                copy_from = row.end
+                while k < count and key_rows[k] < number:
+                    k_end = bisect_right(key_rows, key_rows[k], k)
+                    out.append(
+                        new_row(key_rows[k], [(key[1], cells[key]) for key in keys[k:k_end]])
+                    )
+                    k = k_end
+                if k < count and key_rows[k] == number:
+                    k_end = bisect_right(key_rows, number, k)
+                    out += edit_row(data, row, [(key[1], cells[key]) for key in keys[k:k_end]])
+                    k = k_end
+                else:
+                    out.append(_whole_row(data, row))
+        self._k, self._previous = k, previous
+        if data_end > copy_from:
+            out.append(data[copy_from:data_end])
+        if final:
+            k = self._k
+            while k < len(keys):
+                k_end = bisect_right(key_rows, key_rows[k], k)
+                out.append(
+                    self._new_row(key_rows[k], [(key[1], cells[key]) for key in keys[k:k_end]])
+                )
+                k = k_end
+            self._k = k
+        return out
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def _new_row(self, number: int, changes: RowChanges) -> bytes:
+        p = self.prefix
+        row_ref = b"%d" % (number + 1)
+        build, style = self.build, self.col_style
+        new = [
+            build(_LETTERS[col] + row_ref, value, style(col), False, b"")
+            for col, value in changes
+            if value is not None
+        ]
+        if not new:
+            return b""
+        return b"".join([b"<" + p + b'row r="' + row_ref + b'">', *new, b"</" + p + b"row>"])
+
+    def _edit_row(self, data: bytes, row: _Row, changes: RowChanges) -> list[bytes]:
+        p = self.prefix
+        tag = data[row.start : row.content]
+        content_start = row.content
+        if tag[-2] == 47:  # "/>": an empty row gets a body
+            content_end = content_start
+            tag = tag[:-2].rstrip() + b">"
+            close = b"</" + p + b"row>" + data[row.content : row.end]
+        else:
+            content_end = data.rfind(_patterns(p).row_close, content_start, row.end)
+            close = data[content_end : row.end]
+        row_ref = b"%d" % (row.number + 1)
+        if not row.has_r:
+            tag = _add_attr(tag, b"r", row_ref)
+        if b"spans" in tag:
+            tag = _widen_spans(tag, changes[0][0], changes[-1][0])
+        row_style = _row_style(tag) if b"customFormat" in tag else None
+        build, col_style = self.build, self.col_style
+        last = _last_cell_col(data, p, content_start, content_end)
+        if last is not None and last < changes[0][0]:
+            # Fast path (a first sync appending columns): every change lands after the last cell.
+            new = [
+                build(
+                    _LETTERS[col] + row_ref,
+                    value,
+                    col_style(col) if row_style is None else row_style,
+                    False,
+                    b"",
+                )
+                for col, value in changes
+                if value is not None
+            ]
+            return [tag, data[content_start:content_end], *new, close]
+        cell_list = _scan_cells(data, p, content_start, content_end)
+        if not all(cell.has_r for cell in cell_list):
+            normal = _with_cell_r(data, cell_list, content_start, content_end, row.number)
+            cell_list = _scan_cells(normal, p, 0, len(normal))
+            data, content_start, content_end = normal, 0, len(normal)
+        cols = [cell.col for cell in cell_list]
+        pieces: list[bytes] = [tag]
+        cursor = content_start
+        for col, value in changes:
+            i = bisect_left(cols, col)
+            ref = _LETTERS[col] + row_ref
+            if i < len(cols) and cols[i] == col:
+                cell = cell_list[i]
+                pieces.append(data[cursor : cell.start])
+                pieces.append(self._replace(data, cell, ref, value))
+                cursor = cell.end
+            else:
+                position = cell_list[i].start if i < len(cols) else content_end
+                pieces.append(data[cursor:position])
+                if value is not None:
+                    style = col_style(col) if row_style is None else row_style
+                    pieces.append(build(ref, value, style, False, b""))
+                cursor = position
+        pieces.append(data[cursor:content_end])
+        pieces.append(close)
+        return pieces
+
+    # -- cells ---------------------------------------------------------------------------
+
+    def _replace(self, data: bytes, cell: _Cell, ref: bytes, value: object) -> bytes:
+        """A new version of an existing cell: its style and other attributes, a new value."""
+        style, keep_s, kept = 0, False, []
+        for name, quoted in _ATTR.findall(data, cell.start, cell.tag_end):
+            if name == b"s":
+                keep_s = True
+                style = int(quoted[1:-1] or 0)
+            elif name not in _REPLACED_ATTRS:
+                kept.append(b" " + name + b"=" + quoted)
+        if not cell.self_closing:
+            self._check_formula(data, cell, ref)
+        if value is None:
+            p = self.prefix
+            s_attr = b' s="%d"' % style if keep_s else b""
+            return b"<" + p + b'c r="' + ref + b'"' + s_attr + b"".join(kept) + b"/>"
+        return self.build(ref, value, style, keep_s, b"".join(kept))
+
+    def _check_formula(self, data: bytes, cell: _Cell, ref: bytes) -> None:
+        """Note a formula we replace (for calcChain); refuse to break a formula that other
+        cells share or that spills over a range."""
+        match = _patterns(self.prefix).formula.search(data, cell.tag_end, cell.end)
+        if match is None:
+            return
+        self.removed_formulas.append(ref.decode())
+        gt = data.index(b">", match.end())
+        attrs = {name: quoted[1:-1] for name, quoted in _ATTR.findall(data, match.end(), gt)}
+        kind = attrs.get(b"t", b"normal")
+        spread = parse_range(attrs[b"ref"].decode()) if b"ref" in attrs else None
+        if kind in (b"shared", b"array", b"dataTable") and spread and spread[:2] != spread[2:]:
+            raise WorkbookRefused(
+                f"{self.label}: cell {ref.decode()} holds a {kind.decode()} formula that other "
+                "cells use; clear the formulas in sheetsync's columns and run again"
+            )
+
+
+def _row_style(tag: bytes) -> int | None:
+    attrs = dict(_ATTR.findall(tag))
+    if attrs.get(b"customFormat", b'"0"')[1:-1] in (b"1", b"true") and b"s" in attrs:
+        return int(attrs[b"s"][1:-1] or 0)
+    return None
+
+
+def _add_attr(tag: bytes, name: bytes, value: bytes) -> bytes:
+    """Insert an attribute right after the element name of a start tag."""
+    i = 1
+    while tag[i] not in b" \t\r\n/>":
+        i += 1
+    return tag[:i] + b" " + name + b'="' + value + b'"' + tag[i:]
+
+
+def _whole_row(data: bytes, row: _Row) -> bytes:
+    """An unchanged row, given an explicit r= if it had none."""
+    if row.has_r:
+        return data[row.start : row.end]
+    tag = _add_attr(data[row.start : row.content], b"r", b"%d" % (row.number + 1))
+    return tag + data[row.content : row.end]
+
+
+def _with_cell_r(data: bytes, cells: list[_Cell], lo: int, hi: int, row: int) -> bytes:
+    """The row's content with an explicit ``r`` on every cell (so inserting one cannot shift
+    the implicit position of the cells after it)."""
+    parts: list[bytes] = []
+    cursor = lo
+    for cell in cells:
+        parts.append(data[cursor : cell.start])
+        start_tag = data[cell.start : cell.tag_end + 1]
+        if not cell.has_r:
+            start_tag = _add_attr(start_tag, b"r", f"{col_letter(cell.col)}{row + 1}".encode())
+        parts.append(start_tag)
+        cursor = cell.tag_end + 1
+    parts.append(data[cursor:hi])
+    return b"".join(parts)
+
+
+def _widen_spans(tag: bytes, first: int, last: int) -> bytes:
+    """Keep a row's optional ``spans`` hint (1-based "low:high") covering columns first..last."""
+    i = tag.find(b'spans="')
+    if i >= 0:
+        start, end = i + 7, tag.find(b'"', i + 7)
+    else:
+        match = _SPANS.search(tag)
+        if match is None:
+            return tag
+        start, end = match.span(2)
+    widened = _widened(tag[start:end], first, last)
+    if widened is None:
+        return tag
+    return tag[:start] + widened + tag[end:]
+
+
+@lru_cache(maxsize=1024)
+def _widened(spans: bytes, first: int, last: int) -> bytes | None:
+    numbers = [int(n) for n in re.findall(rb"\d+", spans)]
+    if not numbers:
+        return None
+    low = min(min(numbers), first + 1)
+    high = max(max(numbers), last + 1)
+    if (low, high) == (min(numbers), max(numbers)):
+        return None
+    return b"%d:%d" % (low, high)

@@ -1,0 +1,245 @@
+"""From a :class:`~sheetsync.sources.base.WritePlan` to the parts of the new package.
+
+Only these parts can change: the prospects worksheet; ``styles.xml`` (the date format and the
+highlight styles, added once); the memory worksheet; the prospects table's part when it is
+extended (see :mod:`.tables`); ``calcChain.xml`` when a formula cell is given a value (see
+:mod:`.calcchain`); and the package index parts (``workbook.xml``, its rels,
+``[Content_Types].xml``) when the memory sheet is first added, a filter's hidden name is set, or
+the workbook has no styles part yet. Every other part is copied raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ...errors import SourceError, WorkbookRefused
+from ..base import MEMORY_SHEET, WritePlan
+from .calcchain import drop_cells
+from .cells import MAX_COLS, MAX_ROWS
+from .cellxml import CellEncoder, memory_sheet
+from .layout import HeadLayout, TailLayout
+from .package import Compressed, Package, StreamDeflater, compress
+from .readback import CellChecker, XmlChecker, check_well_formed
+from .sheetdata import NeedsWholePart, RowEditor, SheetText, streamed_sheet, whole_sheet
+from .styles import StyleBook
+from .tables import extend_table, load_tables
+from .workbook import SheetEntry, Workbook
+
+#: the new sheet is checked and compressed in blocks of about this size
+BLOCK_SIZE = 4 << 20
+
+
+@dataclass
+class Rewrite:
+    """The parts a plan changes, compressed and checked: existing parts replaced (None = left
+    out of the package) and new parts."""
+
+    replaced: dict[str, Compressed | None] = field(default_factory=dict)
+    added: dict[str, Compressed] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.replaced and not self.added
+
+
+def plan_box(cells: Mapping[tuple[int, int], object]) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) of the plan's cells; refuses cells outside a sheet. (Values
+    are checked as they are encoded.)"""
+    if not cells:
+        return None
+    rows = [row for row, _ in cells]
+    cols = [col for _, col in cells]
+    box = (min(rows), min(cols), max(rows), max(cols))
+    if box[0] < 0 or box[1] < 0 or box[2] >= MAX_ROWS or box[3] >= MAX_COLS:
+        raise SourceError(f"the plan writes cells outside an Excel sheet {box}")
+    return box
+
+
+def build_rewrite(
+    package: Package,
+    workbook: Workbook,
+    entry: SheetEntry,
+    plan: WritePlan,
+    headers: Mapping[int, object],
+    pool: ThreadPoolExecutor,
+) -> Rewrite:
+    """Everything ``plan`` changes in ``package``, checked and compressed; ``Rewrite.empty``
+    when nothing changes."""
+    assert entry.part is not None
+    label = f"{package.label} [{entry.name}]"
+    styles = StyleBook(package, workbook)
+    rewrite = Rewrite()
+    removed: list[str] = []
+    if plan.cells or _layout_changes(package, entry, plan, headers, styles, label):
+        try:
+            with package.open(entry.part) as stream:
+                sheet = streamed_sheet(stream, label)
+                removed = _rewrite_sheet(
+                    package, workbook, entry, plan, headers, pool, sheet, styles, rewrite
+                )
+        except NeedsWholePart:
+            sheet = whole_sheet(package.read(entry.part), label)
+            rewrite = Rewrite()
+            removed = _rewrite_sheet(
+                package, workbook, entry, plan, headers, pool, sheet, styles, rewrite
+            )
+
+    chain = drop_cells(package, workbook, entry.sheet_id, removed)
+    if chain is not None:
+        rewrite.replaced[chain[0]] = None if chain[1] is None else _small(chain[0], chain[1], label)
+
+    if plan.memory is not None:
+        content = memory_sheet(plan.memory)
+        memory = workbook.worksheet(MEMORY_SHEET)
+        if memory is None and any(s.name.casefold() == MEMORY_SHEET for s in workbook.sheets):
+            raise WorkbookRefused(
+                f"{package.label} has a chart or macro sheet named {MEMORY_SHEET!r}, where "
+                "sheetsync keeps its memory: rename that sheet and run again"
+            )
+        if memory is not None and memory.part is not None:
+            if package.read(memory.part) != content:
+                rewrite.replaced[memory.part] = _small(memory.part, content, label)
+        else:
+            part = workbook.add_worksheet(MEMORY_SHEET, "hidden")
+            rewrite.added[part] = _small(part, content, label)
+
+    for replaced, added in (styles.changed_parts(), workbook.changed_parts()):
+        rewrite.replaced.update(
+            {name: _small(name, data, label) for name, data in replaced.items()}
+        )
+        rewrite.added.update({name: _small(name, data, label) for name, data in added.items()})
+    return rewrite
+
+
+def _edit_head(sheet: SheetText, plan: WritePlan) -> HeadLayout:
+    head = HeadLayout(sheet.head, sheet.open_tag, sheet.prefix)
+    box = plan_box(plan.cells)
+    if box is not None:
+        head.cover(box)
+    head.freeze_header()
+    return head
+
+
+def _edit_tail(
+    package: Package,
+    entry: SheetEntry,
+    sheet: SheetText,
+    plan: WritePlan,
+    headers: Mapping[int, object],
+    styles: StyleBook,
+) -> tuple[TailLayout, dict[str, bytes], str | None]:
+    """The tail edited (filter, highlighting); the extended table parts; the new filter range."""
+    assert entry.part is not None
+    tail = TailLayout(sheet.head, sheet.close_tag, sheet.tail, sheet.prefix)
+    header_names = dict(headers)
+    header_names.update({col: value for (row, col), value in plan.cells.items() if row == 0})
+    tables = load_tables(package, entry.part, tail.table_rel_ids())
+    table_parts = {}
+    for table in tables:
+        new_table = extend_table(table, tables, plan.width, plan.height, header_names)
+        if new_table is not None:
+            table_parts[table.part] = new_table
+    filter_ref = tail.ensure_filter(plan.width, plan.height)
+    tail.highlight(plan.highlight, plan.flag_col, plan.width, styles)
+    return tail, table_parts, filter_ref
+
+
+def _layout_changes(
+    package: Package,
+    entry: SheetEntry,
+    plan: WritePlan,
+    headers: Mapping[int, object],
+    styles: StyleBook,
+    label: str,
+) -> bool:
+    """For a plan without cells: whether the frozen header, filter, highlighting or table still
+    need installing (the rows are skipped, not processed)."""
+    assert entry.part is not None
+    with package.open(entry.part) as stream:
+        sheet = streamed_sheet(stream, label)
+        for _ in sheet.body:
+            pass
+    head = _edit_head(sheet, plan)
+    tail, tables, _ = _edit_tail(package, entry, sheet, plan, headers, styles)
+    return head.changed or tail.changed or bool(tables)
+
+
+def _rewrite_sheet(
+    package: Package,
+    workbook: Workbook,
+    entry: SheetEntry,
+    plan: WritePlan,
+    headers: Mapping[int, object],
+    pool: ThreadPoolExecutor,
+    sheet: SheetText,
+    styles: StyleBook,
+    rewrite: Rewrite,
+) -> list[str]:
+    """Stream the prospects sheet through the editor, the checks and the compressor; the new
+    part goes into ``rewrite`` unless it comes out unchanged. Returns the refs of cells whose
+    formula was replaced (for calcChain). The workbook is only edited once the rows are done,
+    so a restart on the whole part finds it untouched."""
+    assert entry.part is not None
+    label = f"{package.label} [{entry.name}]"
+    cells = plan.cells
+    head = _edit_head(sheet, plan)
+    xml = XmlChecker(entry.part, label)
+    checker = CellChecker(sheet.prefix, cells, workbook.epoch, styles, label)
+    deflater = StreamDeflater(pool)
+    editor = RowEditor(
+        sheet.prefix,
+        cells,
+        CellEncoder(sheet.prefix, workbook.epoch, styles, plan.date_format),
+        head.column_styles().get,
+        label,
+    )
+
+    def emit(block: bytes, final: bool = False) -> None:
+        # compressed on the pool while the next block is built and checked here
+        deflater.feed(block)
+        xml.feed(block, final)
+
+    emit(head.text())
+    pending: list[bytes] = []
+    size = 0
+    for piece, final in _with_last(sheet.body):
+        for out in editor.feed(piece, final) if cells else [piece]:
+            pending.append(out)
+            size += len(out)
+        if size >= BLOCK_SIZE or final:
+            block = b"".join(pending)
+            pending, size = [], 0
+            emit(block)
+            checker.feed(block)
+
+    tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, headers, styles)
+    for part, content in table_parts.items():
+        rewrite.replaced[part] = _small(part, content, label)
+    if filter_ref is not None:
+        workbook.set_filter_database(entry, filter_ref)
+    emit(tail.text(), final=True)
+    checker.finish()
+    new_sheet = deflater.finish()
+    old = package.find(entry.part)
+    assert old is not None
+    if (new_sheet.crc, new_sheet.size) != (old.CRC, old.file_size):
+        rewrite.replaced[entry.part] = new_sheet
+    return editor.removed_formulas
+
+
+def _with_last(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """(chunk, is it the last one); an empty body gives one empty last chunk."""
+    previous: bytes | None = None
+    for chunk in chunks:
+        if previous is not None:
+            yield previous, False
+        previous = chunk
+    yield (previous if previous is not None else b""), True
+
+
+def _small(name: str, data: bytes, label: str) -> Compressed:
+    """A new part other than the prospects sheet: checked to be well-formed, then compressed."""
+    check_well_formed(data, name, label)
+    return compress(data)
