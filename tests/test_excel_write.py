@@ -247,6 +247,18 @@ def test_numbers_bools_and_shared_strings(tmp_path: Path) -> None:
     ]
 
 
+def test_a_number_over_a_date_formatted_cell_reads_back_as_a_number(tmp_path: Path) -> None:
+    # Column D (Last Contact) is date-formatted; a count written there must not become 1900-01-03.
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    ExcelSource(path).write(WritePlan(cells={(1, 3): 3, (2, 3): dt.date(2026, 11, 5)}, width=5))
+    rows = ExcelSource(path).read().rows
+    assert rows[0][3] == 3
+    assert rows[1][3] == dt.date(2026, 11, 5)
+    ws = openpyxl.load_workbook(path)["Prospects"]
+    assert ws["D2"].number_format == "General"
+    assert ws["D3"].number_format == "dd/mm/yyyy"  # the cell's own date format is kept
+
+
 def test_text_escapes_round_trip(tmp_path: Path) -> None:
     path = xlsxwriter_book(tmp_path / "p.xlsx")
     texts = [

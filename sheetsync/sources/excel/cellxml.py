@@ -93,6 +93,8 @@ class CellEncoder:
         elif kind is bool:
             rest = b' t="b"' + self.value_open + (b"1" if value else b"0") + self.value_close
         elif kind is int or kind is float:
+            if style:
+                style = self.styles.number_style(style)
             rest = self.value_open + _number(value, ref) + self.value_close  # type: ignore[arg-type]
         elif (cast := _plain(value)) is not None:  # subclasses and numpy numbers: slow path
             return self(ref, cast, style, keep_s, kept)

@@ -121,12 +121,23 @@ class StyleBook:
         """A cell style like ``base`` that shows dates: ``base`` itself if it already does,
         else ``base`` + number format ``code`` (added once, found again on the next sync)."""
         key = (base, code)
-        if key in self._date_styles:
-            return self._date_styles[key]
-        if self.shows_date(base):
-            self._date_styles[key] = base
-            return base
-        fmt_id = self._format_id(code)
+        if key not in self._date_styles:
+            self._date_styles[key] = (
+                base if self.shows_date(base) else self._variant(base, self._format_id(code))
+            )
+        return self._date_styles[key]
+
+    def number_style(self, base: int) -> int:
+        """A cell style like ``base`` that shows a number as a number: ``base`` itself unless it
+        shows dates (a count written over a date-formatted cell must not read as 1900-01-03)."""
+        key = (base, "")
+        if key not in self._date_styles:
+            self._date_styles[key] = self._variant(base, 0) if self.shows_date(base) else base
+        return self._date_styles[key]
+
+    def _variant(self, base: int, fmt_id: int) -> int:
+        """The index of a cell style equal to ``base`` but for number format ``fmt_id``
+        (an existing equal style is reused; else one is added)."""
         xfs = self._xfs()
         if base < len(xfs):
             wanted = copy.deepcopy(xfs[base])
@@ -138,14 +149,11 @@ class StyleBook:
         wanted_c14n = _canonical(wanted)
         for index, xf in enumerate(xfs):
             if _canonical(xf) == wanted_c14n:
-                self._date_styles[key] = index
                 return index
         section = self._section("cellXfs")
         section.append(wanted)
         section.set("count", str(len(xfs) + 1))
         self.dirty = True
-        self._date_styles[key] = len(xfs)
-        self._date_flags[len(xfs)] = True
         return len(xfs)
 
     def _format_id(self, code: str) -> int:
