@@ -80,18 +80,18 @@ def _blank_rows(columns: list[list[Cell]], n: int) -> np.ndarray:
     return blank
 
 
-def _assign_ids(ids: list[str], blank: np.ndarray) -> int:
+def _assign_ids(ids: list[str], blank: np.ndarray) -> list[int]:
     """Fill blank IDs of non-blank rows, continuing the sheet's own pattern (P-1041 after
     P-1040; P0001 in a sheet without IDs), so a new ID never collides with one in use."""
     if all(ids[row] for row in np.flatnonzero(~blank)):
-        return 0
+        return []
     patterns = Counter(m[1] for i in ids if (m := _NUMBERED_ID.fullmatch(i)))
     prefix = patterns.most_common(1)[0][0] if patterns else "P"
     numbered = [m for i in ids if (m := _NUMBERED_ID.fullmatch(i)) and m[1] == prefix]
     next_number = max((int(m[2]) for m in numbered), default=0) + 1
     width = max((len(m[2]) for m in numbered), default=4)
     in_use = set(ids)
-    assigned = 0
+    assigned = []
     for row, row_id in enumerate(ids):
         if not row_id and not blank[row]:
             while (new_id := f"{prefix}{next_number:0{width}d}") in in_use:
@@ -99,7 +99,7 @@ def _assign_ids(ids: list[str], blank: np.ndarray) -> int:
             ids[row] = new_id
             in_use.add(new_id)
             next_number += 1
-            assigned += 1
+            assigned.append(row)
     return assigned
 
 
@@ -113,11 +113,22 @@ def _duplicates(ids: Sequence[str], blank: np.ndarray, problems: Problems) -> np
     return dup
 
 
-def read_prospects(
-    data: SheetData, layout: Layout, config: Config
-) -> tuple[Prospects, list[str], np.ndarray, list[str], int]:
-    """Typed columns of the sheet; also the IDs (blank ones filled), the duplicate-ID mask,
-    the owner display names per row and how many IDs were assigned."""
+@dataclass
+class Sheet:
+    """A worksheet read into typed columns."""
+
+    prospects: Prospects
+    #: IDs as read (text), and after blank ones were filled
+    read_ids: list[str]
+    ids: list[str]
+    #: rows whose ID was filled, rows sharing an ID, each row's owner as first spelled
+    assigned: list[int]
+    duplicate: np.ndarray
+    owner_names: list[str]
+
+
+def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
+    """Typed columns of the sheet, with its IDs (blank ones filled) and owners."""
     rows, n = data.rows, len(data.rows)
 
     def col(name: str) -> list[Cell]:
@@ -125,7 +136,8 @@ def read_prospects(
 
     problems = Problems(n)
     blank = _blank_rows([col(f) for f in WHO_FIELDS if layout.col(f) is not None], n)
-    ids = map_unique(col("id"), text_key)
+    read_ids = map_unique(col("id"), text_key)
+    ids = list(read_ids)
     assigned = _assign_ids(ids, blank)
     duplicate = _duplicates(ids, blank, problems)
 
@@ -159,7 +171,7 @@ def read_prospects(
     )
     prospects.problems[:] = ["; ".join(p) for p in problems.rows]
     prospects.problems[blank] = ""
-    return prospects, ids, duplicate, owner_names, assigned
+    return Sheet(prospects, read_ids, ids, assigned, duplicate, owner_names)
 
 
 def _same_text(current: Cell, new: Cell, epoch: dt.date) -> bool:
@@ -202,6 +214,7 @@ def _changed_cells(
     layout: Layout,
     outputs: dict[str, list[Any]],
     ids: list[str],
+    assigned: list[int],
     keep: np.ndarray,
 ) -> dict[tuple[int, int], Cell]:
     """The owned cells whose value differs from the plan (``keep``: rows whose Attempts cell
@@ -224,9 +237,8 @@ def _changed_cells(
             if not same(cur, new, data.epoch) and not (name == "attempts" and keep[row]):
                 cells[(row + 1, col)] = new
     id_col = layout.columns["id"]
-    for row, cur in enumerate(_column(data.rows, id_col, n)):
-        if ids[row] and is_blank(cur):
-            cells[(row + 1, id_col)] = ids[row]
+    for row in assigned:
+        cells[(row + 1, id_col)] = ids[row]
     return cells
 
 
@@ -256,11 +268,12 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
     """Decide every row of ``data`` and plan the cells to write."""
     data_width = max((len(r) for r in data.rows), default=0)
     layout = match_headers(data.headers, config.columns, data_width=data_width)
-    prospects, ids, duplicate, owner_names, assigned = read_prospects(data, layout, config)
+    sheet = read_prospects(data, layout, config)
+    prospects, ids = sheet.prospects, sheet.ids
     n = len(prospects)
 
     records = memory.parse(data.memory)
-    remembered = memory.align(records, data.title, ids, ~duplicate)
+    remembered = memory.align(records, data.title, ids, ~sheet.duplicate)
     years = _years(prospects, today)
     decisions = decide(prospects, remembered, config.rules, today, Calendar(config.rules, years))
 
@@ -275,7 +288,7 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         {FIELD_HEADERS[name][0]: outputs[name] for name in OUTPUT_FIELDS}, dtype=object
     )
     # A CHECK row's Attempts is the rep's to fix: left as typed.
-    cells = _changed_cells(data, layout, outputs, ids, keep=decisions.flag == "CHECK")
+    cells = _changed_cells(data, layout, outputs, ids, sheet.assigned, decisions.flag == "CHECK")
 
     # Records of this sheet: the new ones, and the old ones of rows still present but not
     # decided (CHECK) until their data is fixed; other sheets' records stay as they are.
@@ -284,7 +297,7 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         key: record for key, record in records.items() if key[0] != data.title or key[1] in present
     }
     new_records.update(memory.records_for(data.title, ids, decisions.memory))
-    summary = _summary(prospects, decisions.flag, owner_names, cells, assigned)
+    summary = _summary(prospects, decisions.flag, sheet.owner_names, cells, len(sheet.assigned))
     owner_col = layout.col("owner")
     id_col = layout.columns["id"]
     plan = WritePlan(
@@ -297,7 +310,7 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         date_format=config.date_format,
         memory=memory.to_rows(new_records) if new_records != records else None,
         highlight=HIGHLIGHT,
-        ids=map_unique(_column(data.rows, id_col, n), text_key),
+        ids=sheet.read_ids,
         owner_col=owner_col,
         owners=tuple(o for o in summary.owners if o != UNASSIGNED) if owner_col is not None else (),
     )
