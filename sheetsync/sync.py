@@ -62,6 +62,17 @@ def lock_path(key: str) -> Path:
     return folder / f"{digest}.lock"
 
 
+class _Warnings(logging.Handler):
+    """Collects the warnings logged during one sync, for the report (``--json``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def sync_source(
     source: Source,
     config: Config,
@@ -80,6 +91,8 @@ def sync_source(
         raise Locked(
             f"another sync of {source.key} is running (waited {lock_wait:g} s); try again later"
         ) from ex
+    warnings = _Warnings()
+    logging.getLogger("sheetsync").addHandler(warnings)
     try:
         data = source.read()
         result = plan_sync(data, config, today)
@@ -95,6 +108,7 @@ def sync_source(
             "would change" if dry_run else "written",
         )
     finally:
+        logging.getLogger("sheetsync").removeHandler(warnings)
         lock.release()
     return Report(
         source=source.key,
@@ -104,4 +118,5 @@ def sync_source(
         written=written,
         seconds=time.monotonic() - started,
         data=data,
+        warnings=warnings.messages,
     )
