@@ -124,9 +124,9 @@ def sync(
         done.append(result)
         if not as_json and not quiet:
             if sys.stdout.isatty():
-                reports.print_table(result)
+                reports.print_table(result, spec)
             else:
-                click.echo("\n".join(reports.summary_lines(result)))
+                click.echo("\n".join(reports.summary_lines(result, spec)))
             if dry_run:
                 click.echo("\n".join(reports.diff_lines(result)))
     if as_json:
@@ -178,7 +178,7 @@ def demo(today: str | None, output: str) -> None:
         f"wrote {output} with {result.summary.prospects} example prospects "
         f"and synced it as of {day.isoformat()}:"
     )
-    click.echo("\n".join(reports.summary_lines(result)))
+    click.echo("\n".join(reports.summary_lines(result, output)))
     click.echo(f"open {output} and filter Flag for DUE and OVERDUE")
 
 

@@ -37,10 +37,10 @@ def to_json(reports: list[Report], errors: list[dict[str, str]]) -> str:
     )
 
 
-def summary_lines(report: Report) -> list[str]:
-    """The short plain-text summary of one source."""
+def summary_lines(report: Report, label: str | None = None) -> list[str]:
+    """The short plain-text summary of one source (``label``: how the user named it)."""
     s = report.summary
-    lines = [f"{report.source}: {s.rows_read} rows read, {s.prospects} prospects"]
+    lines = [f"{label or report.source}: {s.rows_read} rows read, {s.prospects} prospects"]
     if s.flags:
         lines.append("  " + "  ".join(f"{f} {s.flags[f]}" for f in choices.FLAGS if f in s.flags))
     for owner, counts in s.owners.items():
@@ -55,14 +55,16 @@ def summary_lines(report: Report) -> list[str]:
     return lines
 
 
-def print_table(report: Report) -> None:
+def print_table(report: Report, label: str | None = None) -> None:
     """The summary as a table, for a person at a terminal (rich)."""
     from rich.console import Console
     from rich.table import Table
 
     s = report.summary
     shown = [f for f in choices.FLAGS if f in s.flags]
-    table = Table(title=f"{report.source}: {s.rows_read} rows read, {s.prospects} prospects")
+    table = Table(
+        title=f"{label or report.source}: {s.rows_read} rows read, {s.prospects} prospects"
+    )
     table.add_column("Owner")
     for flag in shown:
         table.add_column(flag, justify="right")
