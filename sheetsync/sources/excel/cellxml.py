@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
+from collections.abc import Callable
 
 from ...errors import SourceError
 from ..base import Cell
@@ -69,6 +70,37 @@ class CellEncoder:
         self.date_format = date_format
         self._serials: dict[dt.date, bytes] = {}
         self._texts: dict[str, bytes] = {}
+        #: style -> value -> everything after a new cell's ref, for texts and dates
+        self._tails: dict[int, dict[object, bytes]] = {}
+
+    def new_cells(
+        self, row_ref: bytes, changes: list[tuple[int, object]], style_of: Callable[[int], int]
+    ) -> list[bytes]:
+        """The new cells of one row (none there before): ``changes`` as (column, value) in
+        column order, None values skipped, each cell styled ``style_of(column)``. The same as
+        calling the encoder cell by cell, with what follows the ref cached for texts and dates
+        (a first sync writes the same few actions, flags and dates on every row)."""
+        start, tails, cells = self.start, self._tails, []
+        for col, value in changes:
+            kind = type(value)
+            if kind is str or kind is dt.date:
+                style = style_of(col)
+                cache = tails.get(style)
+                if cache is None:
+                    cache = tails[style] = {}
+                tail = cache.get(value)  # texts and dates never compare equal: one cache
+                if tail is None:
+                    ref = _LETTERS[col] + row_ref
+                    cell = self(ref, value, style, False, b"")
+                    tail = cell[len(start) + len(ref) :]
+                    if len(cache) < 8192:
+                        cache[value] = tail
+                    cells.append(cell)
+                else:
+                    cells.append(start + _LETTERS[col] + row_ref + tail)
+            elif value is not None:
+                cells.append(self(_LETTERS[col] + row_ref, value, style_of(col), False, b""))
+        return cells
 
     def __call__(self, ref: bytes, value: object, style: int, keep_s: bool, kept: bytes) -> bytes:
         kind = type(value)
@@ -110,13 +142,24 @@ def memory_sheet(rows: list[list[Cell]]) -> bytes:
     (dates as ISO text: the memory sheet has no styles)."""
     body: list[bytes] = []
     right = bottom = 0
+    texts: dict[str, bytes] = {}  # what follows the ref of repeated texts (the sheet's name)
     for r, values in enumerate(rows):
         row_ref = b"%d" % (r + 1)
-        cells = [
-            _memory_cell(_LETTERS[c] + row_ref, value)
-            for c, value in enumerate(values)
-            if value is not None and value != ""
-        ]
+        cells = []
+        for c, value in enumerate(values):
+            if type(value) is str and value:
+                tail = texts.get(value)
+                if tail is None:
+                    ref = _LETTERS[c] + row_ref
+                    cell = _memory_cell(ref, value)
+                    tail = cell[6 + len(ref) :]  # after '<c r="' + ref
+                    if len(texts) < 64:
+                        texts[value] = tail
+                    cells.append(cell)
+                else:
+                    cells.append(b'<c r="' + _LETTERS[c] + row_ref + tail)
+            elif value is not None and value != "":
+                cells.append(_memory_cell(_LETTERS[c] + row_ref, value))
         if cells:
             right, bottom = max(right, len(values) - 1), r
             body.append(b'<row r="' + row_ref + b'">' + b"".join(cells) + b"</row>")

@@ -13,6 +13,8 @@ import datetime as dt
 import re
 import xml.parsers.expat
 from collections.abc import Mapping
+from itertools import compress, islice, repeat
+from operator import is_not, itemgetter, lt
 from pathlib import Path
 
 from ...errors import SourceError
@@ -22,6 +24,10 @@ from .package import Compressed, Package
 from .styles import StyleBook
 
 _ABSENT = object()
+_ROW = itemgetter(1)
+_LETTERS = itemgetter(0)
+_PAYLOAD = itemgetter(2, 3, 4, 5)
+_MINUS_ONE = (-1).__add__
 _S_ATTR = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
 _T_ATTR = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
 
@@ -99,55 +105,62 @@ class CellChecker:
         )
         self._text = re.compile(b"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + b"t>", re.S)
         self._value = re.compile(b"<" + p + rb"v>(.*?)</" + p + b"v>", re.S)
-        self._serials: dict[object, float] = {}
-        self._date_styles: dict[bytes, bool] = {}
+        #: (cell XML, wanted value, its type) found right in an earlier block
+        self._checked: set[tuple[tuple[bytes, ...], object, type]] = set()
 
     def feed(self, block: bytes) -> None:
         if not self.expected:
             return
-        expected, cols, last = self.expected, self._cols, self._last
-        serials, date_styles = self._serials, self._date_styles
-        found = 0
-        for letters, row_text, attrs, text, value, other in self._cell.findall(block):
-            key = (int(row_text) - 1, cols[letters])
-            want = expected.get(key, _ABSENT)
-            if want is _ABSENT:
-                continue
-            # cells come in row, then column order: a key not above the last one is a duplicate
-            if key <= last:
-                raise internal_error(self.label, f"cell {cell_ref(*key)} is out of place or twice")
-            last = key
-            kind = type(want)
-            # fast paths for the common shapes; anything else is decoded by _compare
-            if want is None or want == "":
-                pass  # an emptied cell may or may not be there: not counted
-            elif kind is str:
-                found += 1
-                if text and b'inlineStr"' in attrs:
-                    got = (
-                        text.decode()
-                        if b"&" not in text and b"_x" not in text
-                        else decode_text(text)
+        # Done in bulk (C-level maps) and each distinct (cell XML, wanted value) pair decoded
+        # once: a first sync writes the same actions, flags and dates on many rows.
+        found = self._cell.findall(block)  # (letters, row, attrs, text, value, other)
+        if not found:
+            return
+        keys = list(
+            zip(
+                map(_MINUS_ONE, map(int, map(_ROW, found))),
+                map(self._cols.__getitem__, map(_LETTERS, found)),
+                strict=False,
+            )
+        )
+        wants = list(map(self.expected.get, keys, repeat(_ABSENT)))
+        changed = list(map(is_not, wants, repeat(_ABSENT)))
+        keys = list(compress(keys, changed))
+        if not keys:
+            return
+        wants = list(compress(wants, changed))
+        payloads = list(compress(map(_PAYLOAD, found), changed))
+        # cells come in row, then column order: a key not above the one before is a duplicate
+        if keys[0] <= self._last or not all(map(lt, keys, islice(keys, 1, None))):
+            previous = self._last
+            for key in keys:
+                if key <= previous:
+                    raise internal_error(
+                        self.label, f"cell {cell_ref(*key)} is out of place or twice"
                     )
-                    if got == want:
-                        continue
-            elif (kind is dt.date or kind is dt.datetime) and value and b" t=" not in attrs:
-                found += 1
-                serial = serials.get(want)
-                if serial is None:
-                    serial = serials[want] = float(date_serial(want, self.epoch))  # type: ignore[arg-type]
-                shows = date_styles.get(attrs)
-                if shows is None:
-                    style = _S_ATTR.search(attrs)
-                    shows = self.styles.shows_date(int(style.group(1)) if style else 0)
-                    date_styles[attrs] = shows
-                if shows and float(value) == serial:
-                    continue
-            else:
-                found += 1
-            self._compare(key, want, attrs, text, value, other)
-        self._last = last
-        self._found += found
+                previous = key
+        self._last = keys[-1]
+        # an emptied cell may or may not be there: not counted
+        self._found += len(wants) - wants.count(None) - wants.count("")
+        checked = self._checked
+        distinct = dict(
+            zip(zip(payloads, wants, map(type, wants), strict=False), keys, strict=False)
+        )
+        for (payload, want, kind), key in distinct.items():
+            if (payload, want, kind) in checked:
+                continue
+            attrs, text, value, other = payload
+            if not (
+                kind is str
+                and text
+                and b'inlineStr"' in attrs
+                and b"&" not in text
+                and b"_x" not in text
+                and text.decode() == want
+            ):
+                self._compare(key, want, attrs, text, value, other)
+            if len(checked) < 65536:
+                checked.add((payload, want, kind))
 
     def _compare(
         self,

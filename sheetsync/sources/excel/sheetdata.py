@@ -17,7 +17,8 @@ lxml (comments and the like carry no cell data) and its rows sorted (:func:`whol
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+import sys
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -80,8 +81,8 @@ def _patterns(prefix: bytes) -> _Patterns:
     )
 
 
-#: builds one cell: (ref, value, style, keep_s, kept attributes) -> XML; the value is never None
-CellBuilder = Callable[[bytes, object, int, bool, bytes], bytes]
+def _first(change: tuple[int, object]) -> int:
+    return change[0]
 
 
 def _col(letters: bytes) -> int:
@@ -304,6 +305,23 @@ def _last_cell_col(data: bytes, prefix: bytes, lo: int, hi: int) -> int | None:
 RowChanges = list[tuple[int, object]]
 
 
+class CellBuilder(Protocol):
+    """Builds cells' XML (see :class:`~.cellxml.CellEncoder`)."""
+
+    def __call__(self, ref: bytes, value: object, style: int, keep_s: bool, kept: bytes) -> bytes:
+        """One cell: (ref, value, style, keep_s, kept attributes) -> XML; value is not None."""
+        ...
+
+    def new_cells(
+        self, row_ref: bytes, changes: RowChanges, style_of: Callable[[int], int]
+    ) -> list[bytes]:
+        """The cells of ``changes`` where a row had none (None values skipped)."""
+        ...
+
+
+_NO_ROW = sys.maxsize  # after every row
+
+
 class RowEditor:
     """Applies cell changes to the rows of one worksheet, fed to it in chunks in order."""
 
@@ -316,72 +334,102 @@ class RowEditor:
         label: str,
     ) -> None:
         self.prefix = prefix
-        self.cells = cells
         self.build = build
         self.col_style = lru_cache(maxsize=None)(col_styles)
         self.label = label
         #: refs of cells whose formula was replaced by a value (to drop from calcChain)
         self.removed_formulas: list[str] = []
-        self._keys = sorted(cells)
-        self._key_rows = [key[0] for key in self._keys]
-        self._k = 0  # changes before this index are done
+        by_row: dict[int, RowChanges] = {}
+        for (row, col), value in cells.items():
+            changes = by_row.get(row)
+            if changes is None:
+                by_row[row] = [(col, value)]
+            else:
+                changes.append((col, value))
+        self._changes = by_row
+        self._rows = sorted(by_row)  # rows with changes
+        self._k = 0  # rows with changes before this index are done
         self._previous = -1  # number of the last row seen
         self._carry = b""  # the last, maybe incomplete, row of the previous chunk
+        patterns = _patterns(prefix)
+        self._row_pattern = patterns.row
+        self._cell_open = b"<" + prefix + b'c r="'
+        self._cell_close = patterns.cell_close
+        self._row_close = patterns.row_close
+        #: a cell's start tag spelled other than ``<c r="``
+        self._other_cell_start = re.compile(b"<" + re.escape(prefix) + rb'c(?:[\t\r\n/>]| (?!r="))')
+
+    def _changes_of(self, number: int) -> RowChanges:
+        changes = self._changes.pop(number)
+        changes.sort(key=_first)
+        return changes
 
     def feed(self, chunk: bytes, final: bool = False) -> list[bytes]:
         """The new text for ``chunk`` (and what was held back from the chunk before)."""
         data = self._carry + chunk if self._carry else chunk
         if b"<!" in data or b"<?" in data:
             raise NeedsWholePart
-        rows = _scan_rows(data, self.prefix, 0, len(data), self._previous)
+        matches = list(self._row_pattern.finditer(data))
         out: list[bytes] = []
         if not final:
-            if not rows:
+            if not matches:
                 self._carry = data
                 return out
             # the last row may go on in the next chunk
-            self._carry = data[rows[-1].start :]
-            data_end = rows[-1].start
-            rows.pop()
+            data_end = matches.pop().start()
+            self._carry = data[data_end:]
         else:
             self._carry = b""
             data_end = len(data)
+        rows, count, k, previous = self._rows, len(self._rows), self._k, self._previous
+        next_row = rows[k] if k < count else _NO_ROW
         copy_from = 0  # bytes before this are emitted
-        keys, key_rows, cells = self._keys, self._key_rows, self.cells
-        count, k, previous = len(keys), self._k, self._previous
-        edit_row, new_row = self._edit_row, self._new_row
-        for row in rows:
-            number = row.number
+        ends = [m.start() for m in matches]
+        ends.append(data_end)
+        for i, m in enumerate(matches):
+            r = m.group(1)
+            number = int(r) - 1 if r is not None else previous + 1
             if number <= previous:
                 raise NeedsWholePart  # out of order (or twice): sort the whole part
             previous = number
-            if (k < count and key_rows[k] <= number) or not row.has_r:
-                if row.start > copy_from:
-                    out.append(data[copy_from : row.start])
-                copy_from = row.end
-                while k < count and key_rows[k] < number:
-                    k_end = bisect_right(key_rows, key_rows[k], k)
-                    out.append(
-                        new_row(key_rows[k], [(key[1], cells[key]) for key in keys[k:k_end]])
-                    )
-                    k = k_end
-                if k < count and key_rows[k] == number:
-                    k_end = bisect_right(key_rows, number, k)
-                    out += edit_row(data, row, [(key[1], cells[key]) for key in keys[k:k_end]])
-                    k = k_end
-                else:
-                    out.append(_whole_row(data, row))
+            if number < next_row and r is not None:
+                continue  # unchanged: copied with the rows around it
+            start, end = m.start(), ends[i + 1]
+            if next_row == number and r is not None:
+                changes = self._changes_of(number)
+                k += 1
+                next_row = rows[k] if k < count else _NO_ROW
+                copied = self._append_row(
+                    out, data, copy_from, start, m.end(), end, number, changes
+                )
+                if copied >= 0:
+                    copy_from = copied
+                    continue
+            else:
+                changes = None
+            if start > copy_from:
+                out.append(data[copy_from:start])
+            copy_from = end
+            while next_row < number:
+                out.append(self._new_row(next_row, self._changes_of(next_row)))
+                k += 1
+                next_row = rows[k] if k < count else _NO_ROW
+            row = _Row(number, start, m.end(), end, r is not None)
+            if changes is None and next_row == number:
+                changes = self._changes_of(number)
+                k += 1
+                next_row = rows[k] if k < count else _NO_ROW
+            if changes is not None:
+                out += self._edit_row(data, row, changes)
+            else:
+                out.append(_whole_row(data, row))
         self._k, self._previous = k, previous
         if data_end > copy_from:
             out.append(data[copy_from:data_end])
         if final:
-            k = self._k
-            while k < len(keys):
-                k_end = bisect_right(key_rows, key_rows[k], k)
-                out.append(
-                    self._new_row(key_rows[k], [(key[1], cells[key]) for key in keys[k:k_end]])
-                )
-                k = k_end
+            while k < count:
+                out.append(self._new_row(rows[k], self._changes_of(rows[k])))
+                k += 1
             self._k = k
         return out
 
@@ -390,15 +438,41 @@ class RowEditor:
     def _new_row(self, number: int, changes: RowChanges) -> bytes:
         p = self.prefix
         row_ref = b"%d" % (number + 1)
-        build, style = self.build, self.col_style
-        new = [
-            build(_LETTERS[col] + row_ref, value, style(col), False, b"")
-            for col, value in changes
-            if value is not None
-        ]
+        new = self.build.new_cells(row_ref, changes, self.col_style)
         if not new:
             return b""
         return b"".join([b"<" + p + b'row r="' + row_ref + b'">', *new, b"</" + p + b"row>"])
+
+    def _append_row(
+        self,
+        out: list[bytes],
+        data: bytes,
+        copy_from: int,
+        start: int,
+        content: int,
+        end: int,
+        number: int,
+        changes: RowChanges,
+    ) -> int:
+        """The fast path (a first sync appending columns): when every change lands after the
+        last cell of row data[start:end], append to ``out`` the text from ``out``'s end up to
+        the row's end tag (from ``copy_from``) and the new cells, and return where copying
+        goes on (the end tag). Else -1, and nothing is appended."""
+        if data[content - 2] == 47 or data.find(b"customFormat", start, content) >= 0:
+            return -1  # an empty row, or a row style for its cells
+        content_end = data.rfind(self._row_close, content, end)
+        last = _last_cell_col(data, self.prefix, content, content_end)
+        if last is None or last >= changes[0][0]:
+            return -1
+        if data.find(b"spans", start, content) >= 0:
+            if start > copy_from:
+                out.append(data[copy_from:start])
+            out.append(_widen_spans(data[start:content], changes[0][0], changes[-1][0]))
+            out.append(data[content:content_end])
+        else:
+            out.append(data[copy_from:content_end])
+        out += self.build.new_cells(b"%d" % (number + 1), changes, self.col_style)
+        return content_end
 
     def _edit_row(self, data: bytes, row: _Row, changes: RowChanges) -> list[bytes]:
         p = self.prefix
@@ -409,7 +483,7 @@ class RowEditor:
             tag = tag[:-2].rstrip() + b">"
             close = b"</" + p + b"row>" + data[row.content : row.end]
         else:
-            content_end = data.rfind(_patterns(p).row_close, content_start, row.end)
+            content_end = data.rfind(self._row_close, content_start, row.end)
             close = data[content_end : row.end]
         row_ref = b"%d" % (row.number + 1)
         if not row.has_r:
@@ -417,22 +491,22 @@ class RowEditor:
         if b"spans" in tag:
             tag = _widen_spans(tag, changes[0][0], changes[-1][0])
         row_style = _row_style(tag) if b"customFormat" in tag else None
-        build, col_style = self.build, self.col_style
+        style_of = self.col_style if row_style is None else lambda col: row_style
         last = _last_cell_col(data, p, content_start, content_end)
         if last is not None and last < changes[0][0]:
             # Fast path (a first sync appending columns): every change lands after the last cell.
-            new = [
-                build(
-                    _LETTERS[col] + row_ref,
-                    value,
-                    col_style(col) if row_style is None else row_style,
-                    False,
-                    b"",
-                )
-                for col, value in changes
-                if value is not None
-            ]
+            new = self.build.new_cells(row_ref, changes, style_of)
             return [tag, data[content_start:content_end], *new, close]
+        if (
+            last is not None
+            and self._other_cell_start.search(data, content_start, content_end) is None
+        ):
+            # every cell spelled <c r="...": the changed ones can be found by their ref
+            pieces = self._edit_by_ref(
+                data, content_start, content_end, row_ref, changes, last, style_of
+            )
+            if pieces is not None:
+                return [tag, *pieces, close]
         cell_list = _scan_cells(data, p, content_start, content_end)
         if not all(cell.has_r for cell in cell_list):
             normal = _with_cell_r(data, cell_list, content_start, content_end, row.number)
@@ -441,6 +515,7 @@ class RowEditor:
         cols = [cell.col for cell in cell_list]
         pieces: list[bytes] = [tag]
         cursor = content_start
+        build = self.build
         for col, value in changes:
             i = bisect_left(cols, col)
             ref = _LETTERS[col] + row_ref
@@ -453,11 +528,48 @@ class RowEditor:
                 position = cell_list[i].start if i < len(cols) else content_end
                 pieces.append(data[cursor:position])
                 if value is not None:
-                    style = col_style(col) if row_style is None else row_style
-                    pieces.append(build(ref, value, style, False, b""))
+                    pieces.append(build(ref, value, style_of(col), False, b""))
                 cursor = position
         pieces.append(data[cursor:content_end])
         pieces.append(close)
+        return pieces
+
+    def _edit_by_ref(
+        self,
+        data: bytes,
+        lo: int,
+        hi: int,
+        row_ref: bytes,
+        changes: RowChanges,
+        last: int,
+        style_of: Callable[[int], int],
+    ) -> list[bytes] | None:
+        """The row's content with every change replacing the cell found by its ref, or added
+        after the row's last cell (column ``last``); None when a changed cell is not there
+        (or not after the one before), which needs a full scan."""
+        pieces: list[bytes] = []
+        cursor = lo
+        cell_open, cell_close = self._cell_open, self._cell_close
+        for i, (col, value) in enumerate(changes):
+            if col > last:  # this change and the ones after it land after the last cell
+                pieces.append(data[cursor:hi])
+                pieces += self.build.new_cells(row_ref, changes[i:], style_of)
+                return pieces
+            ref = _LETTERS[col] + row_ref
+            start = data.find(cell_open + ref + b'"', cursor, hi)
+            if start < 0:
+                return None
+            gt = data.index(b">", start)
+            if data[gt - 1] == 47:  # "/>"
+                cell = _Cell(start, gt + 1, col, gt, True, True)
+            else:
+                cell = _Cell(
+                    start, data.index(cell_close, gt) + len(cell_close), col, gt, False, True
+                )
+            pieces.append(data[cursor:start])
+            pieces.append(self._replace(data, cell, ref, value))
+            cursor = cell.end
+        pieces.append(data[cursor:hi])
         return pieces
 
     # -- cells ---------------------------------------------------------------------------

@@ -100,10 +100,10 @@ def build_rewrite(
             )
         if memory is not None and memory.part is not None:
             if package.read(memory.part) != content:
-                rewrite.replaced[memory.part] = _small(memory.part, content, label)
+                rewrite.replaced[memory.part] = _small(memory.part, content, label, pool)
         else:
             part = workbook.add_worksheet(MEMORY_SHEET, "hidden")
-            rewrite.added[part] = _small(part, content, label)
+            rewrite.added[part] = _small(part, content, label, pool)
 
     for replaced, added in (styles.changed_parts(), workbook.changed_parts()):
         rewrite.replaced.update(
@@ -239,7 +239,17 @@ def _with_last(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
     yield (previous if previous is not None else b""), True
 
 
-def _small(name: str, data: bytes, label: str) -> Compressed:
-    """A new part other than the prospects sheet: checked to be well-formed, then compressed."""
-    check_well_formed(data, name, label)
-    return compress(data)
+def _small(
+    name: str, data: bytes, label: str, pool: ThreadPoolExecutor | None = None
+) -> Compressed:
+    """A new part other than the prospects sheet: checked to be well-formed, and compressed
+    (on ``pool``, while it is checked, if given: the memory sheet of a big table is large)."""
+    if pool is None:
+        check_well_formed(data, name, label)
+        return compress(data)
+    compressed = pool.submit(compress, data)
+    try:
+        check_well_formed(data, name, label)
+    finally:
+        result = compressed.result()
+    return result
