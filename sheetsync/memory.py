@@ -2,15 +2,16 @@
 
 One record per (worksheet, ID): the Last Contact and Attempts it saw and wrote, whether a
 conversation was seen, since when the row is lost or stale, and the day it was given a card.
-Keyed by ID, so sorting and moving rows does not confuse it. A record is three text cells:
-the worksheet, the ID, and its facts joined by "|" in the order the third header names (ISO
-dates), so both backends read back exactly what was written and a 100,000-row sheet's memory
-stays a third of the cells it would otherwise be.
+Keyed by ID, so sorting and moving rows does not confuse it. Records are text (ISO dates),
+packed as JSON lists of records into cells of at most ``CELL_CHARS`` characters (one record
+per row would make a 100,000-row sheet's memory 900,000 cells; packed it is about 150), under
+a header row naming the format. Both backends read back exactly the text that was written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,8 +33,10 @@ HEADER = (
     "card_on",
     "stage",
 )
-#: the memory sheet's header row: sheet, id, then the packed facts
-SHEET_HEADER = ("sheet", "id", "|".join(HEADER[2:]))
+#: the memory sheet's first row: the format, and the fields of every record
+SHEET_HEADER = ("sheetsync memory v1: JSON lists of records", ",".join(HEADER))
+#: the longest text put in one memory cell (Excel holds 32,767 characters, Google 50,000)
+CELL_CHARS = 30_000
 _DATES = ("last_contact", "lost_since", "stale_since", "card_on")
 _STAGE_NAMES = np.array(["", *choices.STAGES], dtype=object)
 _STAGE_CODES = {name.casefold(): code for code, name in enumerate(_STAGE_NAMES) if name}
@@ -50,18 +53,23 @@ def _text(value: Any) -> str:
 
 
 def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
-    """The memory sheet's records (a sheet without the expected header holds none)."""
-    if not rows or tuple(_text(h) for h in rows[0][:3]) != SHEET_HEADER:
+    """The memory sheet's records (a sheet in another format holds none)."""
+    if not rows or tuple(_text(h) for h in rows[0][:2]) != SHEET_HEADER:
         return {}
     out: Records = {}
-    width = len(HEADER) - 2
     for raw in rows[1:]:
-        if len(raw) < 3:
-            continue
-        sheet, row_id, packed = _text(raw[0]), _text(raw[1]), _text(raw[2])
-        facts = packed.split("|")
-        if row_id and len(facts) == width:
-            out[(sheet, row_id)] = (sheet, row_id, *facts)
+        for cell in raw:
+            if not isinstance(cell, str) or not cell:
+                continue
+            try:
+                records = json.loads(cell)
+            except ValueError:  # a hand-edited cell: what cannot be read is forgotten
+                continue
+            for record in records if isinstance(records, list) else ():
+                if isinstance(record, list) and len(record) == len(HEADER):
+                    values = tuple(_text(v) for v in record)
+                    if values[1]:
+                        out[(values[0], values[1])] = values
     return out
 
 
@@ -126,8 +134,20 @@ def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
 
 
 def to_rows(records: Records) -> list[list[Cell]]:
-    """The memory sheet's contents: header, then records sorted by sheet and ID."""
-    return [
-        list(SHEET_HEADER),
-        *([r[0], r[1], "|".join(r[2:])] for r in (records[key] for key in sorted(records))),
-    ]
+    """The memory sheet's contents: the header row, then one cell per row, each a JSON list
+    of records (sorted by sheet and ID) of at most CELL_CHARS characters."""
+    rows: list[list[Cell]] = [list(SHEET_HEADER)]
+    chunk: list[str] = []
+    size = 2
+    for key in sorted(records):
+        text = json.dumps(records[key], ensure_ascii=False, separators=(",", ":"))
+        if len(text) > CELL_CHARS - 2:
+            continue  # an ID too long for any cell: that row is synced afresh each time
+        if chunk and size + len(text) + 1 > CELL_CHARS:
+            rows.append(["[" + ",".join(chunk) + "]"])
+            chunk, size = [], 2
+        chunk.append(text)
+        size += len(text) + 1
+    if chunk:
+        rows.append(["[" + ",".join(chunk) + "]"])
+    return rows
