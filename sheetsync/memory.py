@@ -67,7 +67,7 @@ def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
                 continue
             for record in records if isinstance(records, list) else ():
                 if isinstance(record, list) and len(record) == len(HEADER):
-                    values = tuple(_text(v) for v in record)
+                    values = tuple(map(str, record))  # written as text: read back as text
                     if values[1]:
                         out[(values[0], values[1])] = values
     return out
@@ -137,17 +137,20 @@ def to_rows(records: Records) -> list[list[Cell]]:
     """The memory sheet's contents: the header row, then one cell per row, each a JSON list
     of records (sorted by sheet and ID) of at most CELL_CHARS characters."""
     rows: list[list[Cell]] = [list(SHEET_HEADER)]
-    chunk: list[str] = []
-    size = 2
-    for key in sorted(records):
-        text = json.dumps(records[key], ensure_ascii=False, separators=(",", ":"))
-        if len(text) > CELL_CHARS - 2:
-            continue  # an ID too long for any cell: that row is synced afresh each time
-        if chunk and size + len(text) + 1 > CELL_CHARS:
-            rows.append(["[" + ",".join(chunk) + "]"])
-            chunk, size = [], 2
-        chunk.append(text)
-        size += len(text) + 1
-    if chunk:
-        rows.append(["[" + ",".join(chunk) + "]"])
+    ordered = [records[key] for key in sorted(records)]
+    start, step = 0, 256
+    while start < len(ordered):
+        # one json.dumps per cell; halve the batch until it fits (records are short)
+        count = step
+        text = _dumps(ordered[start : start + count])
+        while len(text) > CELL_CHARS and count > 1:
+            count //= 2
+            text = _dumps(ordered[start : start + count])
+        if len(text) <= CELL_CHARS:  # else one record longer than a cell: not remembered
+            rows.append([text])
+        start += count
     return rows
+
+
+def _dumps(records: list[tuple[str, ...]]) -> str:
+    return json.dumps(records, ensure_ascii=False, separators=(",", ":"))
