@@ -80,7 +80,10 @@ def parse_date(value: Any, epoch: dt.date, order: str) -> dt.date | str | None:
     if isinstance(value, int | float):
         if not (0 < value <= _MAX_SERIAL) or math.isnan(value):
             return "is not a date"
-        return epoch + dt.timedelta(days=math.floor(value))
+        try:
+            return epoch + dt.timedelta(days=math.floor(value))
+        except OverflowError:  # past 9999-12-31 in the 1904 system
+            return "is not a date"
     text = str(value).strip()
     match = _ISO.fullmatch(text)
     if match:

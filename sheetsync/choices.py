@@ -96,4 +96,5 @@ DROPDOWNS: dict[str, tuple[str, ...]] = {
 #: field key -> the whole-number range a rep may type (inclusive)
 NUMBER_RANGES: dict[str, tuple[int, int]] = {
     "contact_every": (1, 365),
+    "attempts": (0, 999),
 }

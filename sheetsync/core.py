@@ -37,6 +37,8 @@ from sheetsync.workdays import Calendar
 #: the tool's output columns, in the order the result table shows them
 OUTPUT_FIELDS = ("next_contact", "next_action", "flag", "why", "attempts")
 UNASSIGNED = "(unassigned)"
+#: text starting with one of these is a formula to a spreadsheet (and to a CSV reader)
+FORMULA_START = ("=", "+", "-", "@")
 _NUMBERED_ID = re.compile(r"(\D*)(\d+)")
 
 
@@ -87,6 +89,8 @@ def _assign_ids(ids: list[str], blank: np.ndarray) -> list[int]:
         return []
     patterns = Counter(m[1] for i in ids if (m := _NUMBERED_ID.fullmatch(i)))
     prefix = patterns.most_common(1)[0][0] if patterns else "P"
+    if prefix.startswith(FORMULA_START):  # never make text that a spreadsheet reads as a formula
+        prefix = "P"
     numbered = [m for i in ids if (m := _NUMBERED_ID.fullmatch(i)) and m[1] == prefix]
     next_number = max((int(m[2]) for m in numbered), default=0) + 1
     width = max((len(m[2]) for m in numbered), default=4)
@@ -161,7 +165,9 @@ def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
         last_contact=dates_column(col("last_contact"), "last_contact", epoch, order, problems),
         note_sent=dates_column(col("note_sent"), "note_sent", epoch, order, problems),
         call_back=dates_column(col("call_back"), "call_back", epoch, order, problems),
-        attempts=counts_column(col("attempts"), "attempts", 0, None, problems),
+        attempts=counts_column(
+            col("attempts"), "attempts", *choices.NUMBER_RANGES["attempts"], problems
+        ),
         contact_every=counts_column(
             col("contact_every"),
             "contact_every",

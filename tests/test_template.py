@@ -95,7 +95,7 @@ def test_contact_every_is_a_whole_number_1_to_365(starter: Worksheet) -> None:
 
 
 def test_no_validation_on_other_columns(starter: Worksheet) -> None:
-    covered = {_column(starter, h) for h in [*EXPECTED_DROPDOWNS, "Contact Every"]}
+    covered = {_column(starter, h) for h in [*EXPECTED_DROPDOWNS, "Contact Every", "Attempts"]}
     for sqref in _validations(starter):
         assert re.match(r"[A-Z]+", sqref)[0] in covered  # type: ignore[index]
 
@@ -233,7 +233,9 @@ def test_demo_workbook(tmp_path: Path) -> None:
     assert ws.max_row == len(rows) + 1
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:U{len(rows) + 1}"
-    assert len(ws.data_validations.dataValidation) == 7
+    assert len(ws.data_validations.dataValidation) == len(choices.DROPDOWNS) + len(
+        choices.NUMBER_RANGES
+    )
     for r, row in enumerate(rows, start=2):
         for header, value in zip(headers, row, strict=True):
             cell = ws.cell(row=r, column=EXPECTED_HEADERS.index(header) + 1)
