@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -80,10 +79,7 @@ def check_sync(path: Path, target: str, plan: WritePlan, extra_allowed: set[str]
     target_part = next(p for name, _, p, _ in workbook_sheets(path) if name == target)
     source = ExcelSource(path, sheet=target)
     source.read()
-    started = time.perf_counter()
     source.write(plan)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 20, f"sync took {elapsed:.1f} s"
     after = members(path)
 
     allowed = index_parts(path, target_part, *extra_allowed)

@@ -156,3 +156,29 @@ def test_the_example_key_has_every_field_and_is_refused_cleanly(monkeypatch):
     assert result.exit_code == 1
     assert "private_key" in result.output and "not a valid PEM key" in result.output
     assert "FAKE-KEY" not in result.output  # the key itself is never printed
+
+
+def test_a_network_failure_between_read_and_write_leaves_the_sheet_as_it_was(fake, tmp_path):
+    seed_demo(fake, TODAY)
+    before = fake.values(KEY, "Prospects")
+    config = tmp_path / "sheetsync.toml"
+    config.write_text("retry_seconds = 0.5\n")
+    read_done = []
+
+    def cut_the_line(request) -> None:
+        # Once the values were read, every later request fails: the network is gone.
+        if read_done:
+            fake.fail_always(503)
+        if "values:batchGet" in request.path:
+            read_done.append(True)
+
+    fake.on_request(cut_the_line)
+    result = CliRunner().invoke(
+        main, ["sync", f"gsheet:{KEY}", "--today", TODAY.isoformat(), "--config", str(config)]
+    )
+    assert read_done and result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    fake.hooks.clear()
+    fake.clear_faults()
+    assert fake.values(KEY, "Prospects") == before
+    assert MEMORY_SHEET not in [s.title for s in fake.book(KEY).sheets]
