@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from sheetsync.sources.base import SheetData, Source
 
 log = logging.getLogger(__name__)
 
+#: where the run locks live (default: the machine's temp folder)
+LOCK_DIR_ENV = "SHEETSYNC_LOCK_DIR"
 #: how long a second sync of the same source waits for the first before giving up (exit 3)
 LOCK_WAIT_SECONDS = 10.0
 
@@ -55,10 +58,11 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
 
 
 def lock_path(key: str) -> Path:
-    """One lock file per source, in the machine's temp folder (released if the process dies)."""
+    """One lock file per source, in the machine's temp folder or ``SHEETSYNC_LOCK_DIR``
+    (the lock is released by the system if the process dies)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / "sheetsync-locks"
-    folder.mkdir(exist_ok=True)
+    folder = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / "sheetsync-locks")
+    folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{digest}.lock"
 
 
