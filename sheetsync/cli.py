@@ -165,7 +165,7 @@ def demo(today: str | None, output: str) -> None:
     from sheetsync.sync import open_source, sync_source
 
     _setup_logging(False, False, None)
-    config = Config()
+    config = Config(backups=0)  # the example was just written: nothing to back up
     try:
         day = today_in(config, today)
         path = Path(output)
