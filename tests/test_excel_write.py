@@ -765,3 +765,87 @@ def test_a_chart_sheet_named_like_the_memory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkbookRefused, match="rename that sheet"):
         ExcelSource(path).write(WritePlan(memory=[["ID"]], width=2, height=2))
     assert path.read_bytes() == content
+
+
+# -- the well-formedness check in a child process (big sheets) ---------------------------------
+
+
+def test_child_xml_checker_passes_well_formed_xml_fed_in_blocks() -> None:
+    from sheetsync.sources.excel.readback import ChildXmlChecker
+
+    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
+    try:
+        checker.feed(b'<?xml version="1.0"?><worksheet><sheetData><row r="1">')
+        for _ in range(2000):
+            checker.feed(b'<c r="A1"><v>1</v></c>' * 100)
+        checker.feed(b"</row></sheetData></worksheet>", final=True)
+    finally:
+        checker.close()
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [b"<worksheet><sheetData>", b"<row></sheetData></worksheet>"],
+        [b"<worksheet><sheetData></sheetData>", b"<x>" * 300_000, b"</worksheet>"],
+        [b"<worksheet>", b""],
+    ],
+)
+def test_child_xml_checker_fails_on_xml_that_is_not_well_formed(blocks: list[bytes]) -> None:
+    from sheetsync.errors import SourceError
+    from sheetsync.sources.excel.readback import ChildXmlChecker
+
+    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
+    try:
+        with pytest.raises(SourceError, match="not well-formed"):
+            for block in blocks[:-1]:
+                checker.feed(block)
+            checker.feed(blocks[-1], final=True)
+    finally:
+        checker.close()
+
+
+def test_child_xml_checker_can_be_abandoned_midway() -> None:
+    from sheetsync.sources.excel.readback import ChildXmlChecker
+
+    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
+    checker.feed(b"<worksheet><sheetData>" + b"<row/>" * 1_000_000)
+    checker.close()
+    assert checker._process.returncode is not None
+
+
+def test_big_sheets_are_checked_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sheetsync.sources.excel import readback
+
+    assert type(readback.xml_checker("p", "l", 100)) is readback.XmlChecker
+    big = readback.xml_checker("p", "l", readback.CHILD_CHECK_SIZE)
+    big.close()
+    assert type(big) is readback.ChildXmlChecker
+    monkeypatch.setattr(readback.sys, "frozen", True, raising=False)
+    assert type(readback.xml_checker("p", "l", readback.CHILD_CHECK_SIZE)) is readback.XmlChecker
+
+
+def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sheetsync.sources.excel import readback
+
+    here, child = xlsxwriter_book(tmp_path / "a.xlsx"), xlsxwriter_book(tmp_path / "b.xlsx")
+    source = ExcelSource(here)
+    source.read()
+    source.write(first_plan())
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    started: list[object] = []
+    monkeypatch.setattr(readback.ChildXmlChecker, "_QUEUED", 1)  # a short queue must not stall
+    original = readback.ChildXmlChecker.__init__
+
+    def init(self: readback.ChildXmlChecker, part: str, label: str) -> None:
+        started.append(part)
+        original(self, part, label)
+
+    monkeypatch.setattr(readback.ChildXmlChecker, "__init__", init)
+    source = ExcelSource(child)
+    source.read()
+    source.write(first_plan())
+    assert started == ["xl/worksheets/sheet1.xml"]
+    assert members(here) == members(child)

@@ -9,8 +9,13 @@ of the XML that was checked and decompress without error (zipfile verifies the C
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import queue
 import re
+import subprocess
+import sys
+import threading
 import xml.parsers.expat
 from collections.abc import Mapping
 from itertools import compress, islice, repeat
@@ -50,6 +55,102 @@ class XmlChecker:
             self._parser.Parse(block, final)
         except xml.parsers.expat.ExpatError as exc:
             raise internal_error(self.label, f"{self.part} is not well-formed XML ({exc})") from exc
+
+    def close(self) -> None:
+        """Give up the check (the part is not used)."""
+
+
+#: the child process of :class:`ChildXmlChecker`: expat over its standard input; its verdict
+#: is "ok" or the parser's error on standard output
+_CHILD = """\
+import sys, pyexpat
+parser = pyexpat.ParserCreate()
+read = sys.stdin.buffer.read
+try:
+    while True:
+        block = read(1 << 20)
+        parser.Parse(block, not block)
+        if not block:
+            break
+except pyexpat.ExpatError as exc:
+    sys.stdout.write("error: %s" % exc)
+    sys.exit(1)
+sys.stdout.write("ok")
+"""
+
+
+class ChildXmlChecker(XmlChecker):
+    """The same check in a child process fed through a pipe (by a thread, so feeding does not
+    wait): on a big part, expat then runs on another core while the caller edits the next
+    block, instead of holding the GIL for a second. Anything but the child's "ok" fails the
+    check. :func:`xml_checker` falls back to :class:`XmlChecker` where no child can start."""
+
+    _QUEUED = 4  # blocks waiting for the pipe at most (bounds the memory held)
+
+    def __init__(self, part: str, label: str) -> None:
+        self.part = part
+        self.label = label
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _CHILD],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self._QUEUED)
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        pipe = self._process.stdin
+        assert pipe is not None
+        broken = False
+        while (block := self._queue.get()) is not None:
+            if not broken:
+                try:
+                    pipe.write(block)
+                except OSError:  # the child stopped (an error found, or killed): drain
+                    broken = True
+        with contextlib.suppress(OSError):
+            pipe.close()
+
+    def feed(self, block: bytes, final: bool = False) -> None:
+        if block:
+            self._queue.put(block)
+        if final:
+            self._queue.put(None)
+            self._thread.join()
+            out = self._verdict()
+            if self._process.returncode != 0 or out != b"ok":
+                what = out.decode(errors="replace").strip() or "no verdict"
+                raise internal_error(self.label, f"{self.part} is not well-formed XML ({what})")
+
+    def _verdict(self) -> bytes:
+        stdout = self._process.stdout
+        assert stdout is not None
+        with stdout:
+            out = stdout.read()
+        self._process.wait()
+        return out
+
+    def close(self) -> None:
+        if self._process.returncode is None:
+            self._process.kill()
+            self._queue.put(None)
+            self._thread.join()
+            self._verdict()
+
+
+#: parts at least this big (uncompressed) are checked by a :class:`ChildXmlChecker`
+CHILD_CHECK_SIZE = 16 << 20
+
+
+def xml_checker(part: str, label: str, size: int) -> XmlChecker:
+    """A checker for a part of about ``size`` bytes: in a child process when it is big (and a
+    child can start), else here."""
+    if size >= CHILD_CHECK_SIZE and not getattr(sys, "frozen", False) and sys.executable:
+        with contextlib.suppress(OSError):
+            return ChildXmlChecker(part, label)
+    return XmlChecker(part, label)
 
 
 def check_well_formed(data: bytes, part: str, label: str) -> None:

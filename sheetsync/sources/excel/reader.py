@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 
 import python_calamine as calamine
 
 from ...errors import WorkbookRefused
 from ..base import Cell
 
-#: at most this many distinct texts are shared (the first ones met, from a sample of rows)
+#: at most this many distinct texts, and as many dates, are shared (the first ones met, from a
+#: sample of rows)
 _SHARED_TEXTS = 4096
 
 
@@ -35,17 +37,29 @@ def _clean(value: object) -> Cell:
     return value  # type: ignore[return-value]
 
 
-def _row(values: list[object], texts: dict[str, str]) -> list[Cell]:
+def _row(values: list[object], texts: dict[str, str], dates: dict[dt.date, dt.date]) -> list[Cell]:
     return [
         (texts.get(v, v) or None)
         if type(v) is str
         else (int(v) if v.is_integer() else v)
         if type(v) is float
+        else dates.get(v, v)
+        if type(v) is dt.date
         else v
-        if type(v) in (bool, int, dt.date, dt.datetime)
+        if type(v) in (bool, int, dt.datetime)
         else _clean(v)
         for v in values
     ]
+
+
+def _share(values: list[object], texts: dict[str, str], dates: dict[dt.date, dt.date]) -> None:
+    """Note the short texts and the dates of a sample row, to be shared from now on."""
+    for value in values:
+        kind = type(value)
+        if kind is str and len(value) <= 32 and len(texts) < _SHARED_TEXTS:  # type: ignore[arg-type]
+            texts.setdefault(value, value)  # type: ignore[arg-type]
+        elif kind is dt.date and len(dates) < _SHARED_TEXTS:
+            dates.setdefault(value, value)  # type: ignore[arg-type]
 
 
 class SheetValues:
@@ -63,27 +77,34 @@ class SheetValues:
     def rows(self, name: str) -> list[list[Cell]]:
         """All rows of worksheet ``name`` from A1, trailing empty rows dropped."""
         try:
-            rows: list[list[object]] = self._book.get_sheet_by_name(name).to_python(
-                skip_empty_area=False
+            sheet = self._book.get_sheet_by_name(name)
+            # Row by row when the sheet's cells start in column A (iter_rows gives the rows
+            # from row 1 but the columns from the first one used), so that each raw row is
+            # converted, and its repeated texts shared, before the next one is made: the raw
+            # copies of a big sheet never all exist at once.
+            raw: Iterable[list[object]] = (
+                sheet.iter_rows()
+                if sheet.start is None or sheet.start[1] == 0
+                else sheet.to_python(skip_empty_area=False)
             )
+            # texts that repeat (owners, stages, outcomes) become one object each, which saves
+            # a third of the memory of a typical sheet; so do dates
+            texts: dict[str, str] = {}
+            dates: dict[dt.date, dt.date] = {}
+            rows: list[list[Cell]] = []
+            for index, values in enumerate(raw):
+                rows.append(_row(values, texts, dates))
+                if index % 64 == 0 and (len(texts) < _SHARED_TEXTS or len(dates) < _SHARED_TEXTS):
+                    _share(values, texts, dates)
         except calamine.CalamineError as exc:
             raise WorkbookRefused(
                 f"{self.label}: worksheet {name!r} cannot be read ({exc}); "
                 "open it in Excel, save it and run again"
             ) from exc
-        # converted in place, row by row, so two copies of a big sheet never coexist; texts
-        # that repeat (owners, stages, outcomes) become one object each, which saves a third
-        # of the memory of a typical sheet
-        texts: dict[str, str] = {}
-        for index, values in enumerate(rows):
-            rows[index] = _row(values, texts)
-            if len(texts) < _SHARED_TEXTS and index % 64 == 0:
-                for value in values:
-                    if type(value) is str and len(value) <= 32:
-                        texts.setdefault(value, value)
+        del raw, sheet
         while rows and all(v is None for v in rows[-1]):
             rows.pop()
-        return rows  # type: ignore[return-value]
+        return rows
 
     def close(self) -> None:
         self._book.close()

@@ -21,7 +21,7 @@ from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
 from .package import Compressed, Package, StreamDeflater, compress
-from .readback import CellChecker, XmlChecker, check_well_formed
+from .readback import CellChecker, XmlChecker, check_well_formed, xml_checker
 from .sheetdata import NeedsWholePart, RowEditor, SheetText, streamed_sheet, whole_sheet
 from .styles import StyleBook
 from .tables import extend_table, load_tables
@@ -185,7 +185,33 @@ def _rewrite_sheet(
     label = f"{package.label} [{entry.name}]"
     cells = plan.cells
     head = _edit_head(sheet, plan)
-    xml = XmlChecker(entry.part, label)
+    old = package.find(entry.part)
+    assert old is not None
+    xml = xml_checker(entry.part, label, old.file_size + 64 * len(cells))
+    try:
+        return _stream_sheet(
+            package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, head, xml
+        )
+    finally:
+        xml.close()
+
+
+def _stream_sheet(
+    package: Package,
+    workbook: Workbook,
+    entry: SheetEntry,
+    plan: WritePlan,
+    headers: Mapping[int, object],
+    pool: ThreadPoolExecutor,
+    sheet: SheetText,
+    styles: StyleBook,
+    rewrite: Rewrite,
+    head: HeadLayout,
+    xml: XmlChecker,
+) -> list[str]:
+    assert entry.part is not None
+    label = f"{package.label} [{entry.name}]"
+    cells = plan.cells
     checker = CellChecker(sheet.prefix, cells, workbook.epoch, styles, label)
     deflater = StreamDeflater(pool)
     editor = RowEditor(
