@@ -92,7 +92,7 @@ def match_headers(
         problems.append("the first row holds no headers")
     for name, cols in found.items():
         if len(cols) > 1:
-            shown = " and ".join(f'"{headers[c]}" ({_col_letter(c)})' for c in cols)
+            shown = " and ".join(f'"{headers[c]}" ({col_letter(c)})' for c in cols)
             problems.append(f"{shown} both mean {FIELD_HEADERS[name][0]}")
     if "last_contact" not in found:
         problems.append('missing column "Last Contact"')
@@ -116,13 +116,11 @@ def match_headers(
     return Layout(columns=columns, created=tuple(created), width=width)
 
 
-def _col_letter(col: int) -> str:
+def col_letter(col: int) -> str:
+    """0-based column -> its letters: 0 -> A, 25 -> Z, 26 -> AA."""
     letters = ""
     col += 1
     while col:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-col_letter = _col_letter

@@ -12,6 +12,8 @@ import math
 import re
 from functools import lru_cache
 
+from sheetsync.schema import col_letter as letters_of
+
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
 #: Excel's limit on the characters of one cell
@@ -31,16 +33,7 @@ def col_letter(col: int) -> str:
     return _LETTERS[col]
 
 
-def _letters(col: int) -> str:
-    text = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        text = chr(65 + rest) + text
-    return text
-
-
-_LETTERS = [_letters(c) for c in range(MAX_COLS)]
+_LETTERS = [letters_of(c) for c in range(MAX_COLS)]  # cached: on the hot path
 
 
 @lru_cache(maxsize=4096)

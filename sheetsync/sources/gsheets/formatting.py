@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sheetsync.schema import col_letter
 from sheetsync.sources.base import HighlightRule, WritePlan
 
 #: every flag the product defines; a rule keyed on one of these in our exact shape is ours
@@ -64,16 +65,6 @@ class SheetMeta:
         )
 
 
-def column_letters(index: int) -> str:
-    """0-based column index -> A1 letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _text(value: str) -> str:
     """A string literal for a Sheets formula."""
     return '"' + value.replace('"', '""') + '"'
@@ -89,7 +80,7 @@ def _rgb(hex_colour: str) -> dict[str, float]:
 
 
 def flag_formula(flag_col: int, flag: str) -> str:
-    return f"=${column_letters(flag_col)}2={_text(flag)}"
+    return f"=${col_letter(flag_col)}2={_text(flag)}"
 
 
 def wanted_rule(rule: HighlightRule, sheet_id: int, flag_col: int, width: int) -> dict[str, Any]:
@@ -254,8 +245,8 @@ def owner_key(owner: str) -> str:
 
 def wanted_view(owner: str, sheet_id: int, owner_col: int, flag_col: int, width: int) -> dict:
     """The filter view "Due: OWNER": that owner's rows flagged DUE, OVERDUE or CARD."""
-    owner_cell = f"${column_letters(owner_col)}2"
-    flag_cell = f"${column_letters(flag_col)}2"
+    owner_cell = f"${col_letter(owner_col)}2"
+    flag_cell = f"${col_letter(flag_col)}2"
     if owner_key(owner):
         who = f"=LOWER(TRIM({owner_cell}))={_text(owner_key(owner))}"
     else:

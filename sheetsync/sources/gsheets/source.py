@@ -23,13 +23,14 @@ import gspread
 from gspread.exceptions import APIError
 
 from sheetsync.errors import CredentialsError, SheetNotFound, SourceError
+from sheetsync.schema import col_letter
 from sheetsync.sources.base import EPOCH_1900, MEMORY_SHEET, Cell, SheetData, WritePlan
 
 from . import batch, formatting
 from .address import SheetAddress, parse_source
 from .auth import GoogleCredentials, resolve_credentials
 from .cells import from_api, plain
-from .formatting import SheetMeta, column_letters
+from .formatting import SheetMeta
 from .rows import Now, align, id_text
 from .transport import RetryPolicy, SheetsHTTPClient, authorized_session, endpoint_from_env
 
@@ -289,7 +290,7 @@ class GoogleSheetSource:
         if whole:
             ranges = [name]
         else:
-            letters = column_letters(plan.id_col)
+            letters = col_letter(plan.id_col)
             ranges = [f"{name}!1:1", f"{name}!{letters}2:{letters}"]
         answer = self._call(
             "check that rows did not move",
