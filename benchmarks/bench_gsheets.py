@@ -6,8 +6,9 @@ Everything goes to the local fake Sheets server (tests/fakesheets), never to Goo
 size, a sheet of N prospects is seeded and three writers fill the four tool columns
 (Next Contact, Next Action, Flag, Why) of every row:
 
-* ``sheetsync``: GoogleSheetSource.read() + write() of a first-sync plan (cells, highlighting,
-  frozen header, filter, owner views), and again with a 3-column memory sheet;
+* ``sheetsync``: the real sync (``sync_source`` on a GoogleSheetSource): the first one writes
+  the tool's columns, IDs' memory, highlighting, frozen header, filter and owner views; the
+  second, the same day, has nothing to change;
 * ``naive, per cell``: gspread ``update_cell`` for each row and column (4 x N requests);
 * ``naive, per row``: gspread ``Worksheet.update`` of one row's four cells (N requests).
 
@@ -25,7 +26,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -34,21 +34,14 @@ import gspread  # noqa: E402
 from fakesheets import FakeSheets  # noqa: E402
 from google.auth.credentials import AnonymousCredentials  # noqa: E402
 
-from sheetsync.sources.base import HighlightRule, WritePlan  # noqa: E402
+from sheetsync.config import Config  # noqa: E402
 from sheetsync.sources.gsheets import GoogleSheetSource, RetryPolicy  # noqa: E402
 from sheetsync.sources.gsheets.transport import ENDPOINT_ENV, SheetsHTTPClient  # noqa: E402
+from sheetsync.sync import sync_source  # noqa: E402
 
 HEADER = ["ID", "Company", "Owner", "Last Contact", "Last Outcome"]
 OWNERS = ["Dana", "Eli", "Fay", "Gus"]
-HIGHLIGHT = (
-    HighlightRule("OVERDUE", "F4CCCC"),
-    HighlightRule("DUE", "FCE8B2"),
-    HighlightRule("CARD", "CFE2F3"),
-    HighlightRule("CUT", "EEEEEE"),
-    HighlightRule("DNC", "EEEEEE", font="999999", strike=True),
-    HighlightRule("CLOSED", "EEEEEE"),
-    HighlightRule("CHECK", "D9D2E9"),
-)
+TODAY = dt.date(2026, 11, 24)
 
 
 @dataclass
@@ -85,34 +78,6 @@ def answer(i: int) -> tuple[dt.date, str, str, str]:
     )
 
 
-def plan_for(n: int, memory: bool) -> WritePlan:
-    cells: dict[tuple[int, int], Any] = {}
-    for col, name in enumerate(["Next Contact", "Next Action", "Flag", "Why"], start=5):
-        cells[(0, col)] = name
-    for i in range(n):
-        for col, value in enumerate(answer(i), start=5):
-            cells[(i + 1, col)] = value
-    mem = None
-    if memory:
-        mem = [["id", "last_contact", "attempts"]]
-        mem += [
-            [f"P{i:06d}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 300), i % 5] for i in range(n)
-        ]
-    return WritePlan(
-        cells=cells,
-        width=9,
-        height=n + 1,
-        flag_col=7,
-        id_col=0,
-        date_cols=(5,),
-        memory=mem,
-        highlight=HIGHLIGHT,
-        ids=[f"P{i:06d}" for i in range(n)],
-        owner_col=2,
-        owners=tuple(OWNERS),
-    )
-
-
 def measure(fake: FakeSheets, rows: int, method: str, run: Callable[[], None]) -> Result:
     fake.reset_log()
     started = time.perf_counter()
@@ -122,17 +87,17 @@ def measure(fake: FakeSheets, rows: int, method: str, run: Callable[[], None]) -
     return Result(rows, method, len(sent), sum(len(r.body) for r in sent), seconds)
 
 
-def sheetsync_way(fake: FakeSheets, key: str, n: int, memory: bool) -> Result:
-    seed(fake, key, n)
-    plan = plan_for(n, memory)
+def sheetsync_way(fake: FakeSheets, key: str, n: int, again: bool) -> Result:
+    """The real ``sheetsync sync gsheet:KEY``: read, decide every row, one write (cells, memory,
+    highlighting, frozen header, filter, owner views); ``again``: the next sync the same day."""
+    if not again:
+        seed(fake, key, n)
 
     def run() -> None:
         source = GoogleSheetSource(f"gsheet:{key}", retry=RetryPolicy(total_seconds=30))
-        source.read()
-        source.write(plan)
+        sync_source(source, Config(), TODAY)
 
-    label = "sheetsync (+ memory)" if memory else "sheetsync"
-    return measure(fake, n, label, run)
+    return measure(fake, n, "sheetsync, same day" if again else "sheetsync, first sync", run)
 
 
 def naive_way(fake: FakeSheets, key: str, n: int, per_cell: bool) -> Result:
@@ -184,8 +149,8 @@ def main() -> None:
         last_naive: dict[bool, Result] = {}
         for n in args.rows:
             key = f"1Bench{n:07d}abcdefghijklmnopqrstuvwxyz01"
-            results.append(sheetsync_way(fake, key, n, memory=False))
-            results.append(sheetsync_way(fake, key, n, memory=True))
+            results.append(sheetsync_way(fake, key, n, again=False))
+            results.append(sheetsync_way(fake, key, n, again=True))
             for per_cell in (True, False):
                 if n <= args.naive_max:
                     last_naive[per_cell] = naive_way(fake, key, n, per_cell)
