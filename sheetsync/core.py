@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import Any
 
 import numpy as np
@@ -231,9 +232,9 @@ def _changed_cells(
     for name in OUTPUT_FIELDS:
         col = layout.columns[name]
         if col in created:  # a new column: every value is a change
-            cells.update(
-                ((row + 1, col), new) for row, new in enumerate(outputs[name]) if new is not None
-            )
+            values = outputs[name]
+            keys = zip(range(1, n + 1), repeat(col), strict=False)  # (row, col) for every row
+            cells.update(compress(zip(keys, values, strict=True), [v is not None for v in values]))
             continue
         same = _SAME[name]
         current = _column(data.rows, col, n)
@@ -265,7 +266,7 @@ def _summary(
         flags={f: int(totals[f]) for f in choices.FLAGS if f in totals},
         owners=dict(sorted(owners.items())),
         cells_changed=len(cells),
-        rows_changed=len({r for r, _ in cells if r > 0}),
+        rows_changed=len({row for row, _ in cells} - {0}),
         ids_assigned=assigned,
     )
 
