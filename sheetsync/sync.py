@@ -87,8 +87,7 @@ def sync_source(
     """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
     started = time.monotonic()
     lock_wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
-    # One lock per workbook / spreadsheet: its memory sheet is shared by all its worksheets.
-    lock = FileLock(str(lock_path(getattr(source, "lock_key", source.key))), timeout=lock_wait)
+    lock = FileLock(str(lock_path(source.lock_key)), timeout=lock_wait)
     try:
         lock.acquire()
     except Timeout as ex:

@@ -89,8 +89,11 @@ class WritePlan:
 class Source(Protocol):
     """An Excel workbook or a Google spreadsheet, opened on one worksheet."""
 
-    #: a stable text naming the source, for the run lock and messages (a path or a key)
+    #: a stable text naming the source in messages (a path, or gsheet:KEY#sheet)
     key: str
+    #: what two syncs must not do at once: the workbook or the spreadsheet (its memory sheet is
+    #: shared by all its worksheets)
+    lock_key: str
 
     def read(self) -> SheetData:
         """Read the worksheet and the memory sheet. Raises SourceError / SheetNotFound."""

@@ -15,6 +15,7 @@ class MemorySource:
     def __init__(self, data: SheetData, key: str = "memory") -> None:
         self.data = data
         self.key = key
+        self.lock_key = key
         self.writes = 0
 
     def read(self) -> SheetData:

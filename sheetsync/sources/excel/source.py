@@ -48,6 +48,7 @@ class ExcelSource:
     def __init__(self, path: str | Path, sheet: str | None = None, backups: int = 1) -> None:
         self.path = Path(path).expanduser().resolve()
         self.key = str(self.path)
+        self.lock_key = self.key  # the whole file is rewritten: one lock per workbook
         self.sheet = sheet
         self.backups = backups
         self._snapshot: _Snapshot | None = None
