@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ from sheetsync.config import Config
 from sheetsync.engine import Prospects, decide
 from sheetsync.highlight import HIGHLIGHT
 from sheetsync.schema import FIELD_HEADERS, WHO_FIELDS, Layout, match_headers
-from sheetsync.sources.base import Cell, SheetData, WritePlan
+from sheetsync.sources.base import Cell, ColumnChanges, PlanCells, SheetData, WritePlan
 from sheetsync.workdays import Calendar
 
 #: the tool's output columns, in the order the result table shows them
@@ -223,34 +223,46 @@ def _changed_cells(
     ids: list[str],
     assigned: list[int],
     keep: np.ndarray,
-) -> dict[tuple[int, int], Cell]:
+) -> PlanCells:
     """The owned cells whose value differs from the plan (``keep``: rows whose Attempts cell
-    is left as the rep typed it), plus created headers and filled IDs."""
-    cells: dict[tuple[int, int], Cell] = {(0, col): header for col, header in layout.created}
-    created = {col for col, _ in layout.created}
+    is left as the rep typed it), plus created headers and filled IDs; column by column."""
+    columns: dict[int, ColumnChanges] = {col: ([0], [header]) for col, header in layout.created}
+    created = set(columns)
     n = len(data.rows)
+
+    def add(col: int, rows: list[int], values: list[Cell]) -> None:
+        # data rows come after the header row: appending keeps each column's rows ascending
+        old_rows, old_values = columns.setdefault(col, ([], []))
+        old_rows += rows
+        old_values += values
+
     for name in OUTPUT_FIELDS:
         col = layout.columns[name]
-        if col in created:  # a new column: every value is a change
+        if col in created:  # a created column: every value is a change
             values = outputs[name]
-            keys = zip(range(1, n + 1), repeat(col), strict=False)  # (row, col) for every row
-            cells.update(compress(zip(keys, values, strict=True), [v is not None for v in values]))
+            given = [v is not None for v in values]
+            add(col, list(compress(range(1, n + 1), given)), list(compress(values, given)))
             continue
         same = _SAME[name]
         current = _column(data.rows, col, n)
+        rows, new_values = [], []
         for row, (cur, new) in enumerate(zip(current, outputs[name], strict=True)):
             if cur is new or (cur == new and type(cur) is type(new)):
                 continue
             if not same(cur, new, data.epoch) and not (name == "attempts" and keep[row]):
-                cells[(row + 1, col)] = new
-    id_col = layout.columns["id"]
-    for row in assigned:
-        cells[(row + 1, id_col)] = ids[row]
-    return cells
+                rows.append(row + 1)
+                new_values.append(new)
+        add(col, rows, new_values)
+    add(layout.columns["id"], [row + 1 for row in assigned], [ids[row] for row in assigned])
+    return PlanCells(columns)
 
 
 def _summary(
-    prospects: Prospects, flags: np.ndarray, owner_names: list[str], cells: dict, assigned: int
+    prospects: Prospects,
+    flags: np.ndarray,
+    owner_names: list[str],
+    cells: PlanCells,
+    assigned: int,
 ) -> Summary:
     """Counts per flag and per owner (shown by the first spelling of each owner)."""
     rows = np.flatnonzero(~prospects.blank)
@@ -266,7 +278,7 @@ def _summary(
         flags={f: int(totals[f]) for f in choices.FLAGS if f in totals},
         owners=dict(sorted(owners.items())),
         cells_changed=len(cells),
-        rows_changed=len({row for row, _ in cells} - {0}),
+        rows_changed=len(set().union(*(rows for rows, _ in cells.columns.values())) - {0}),
         ids_assigned=assigned,
     )
 

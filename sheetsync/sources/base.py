@@ -8,7 +8,10 @@ anything; the core (``sheetsync.core``) does.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
+from collections.abc import ItemsView, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Protocol
 
 #: The raw value of a cell as a source hands it over: text, a number, a bool, a date or
@@ -39,6 +42,68 @@ class SheetData:
     memory: list[list[Cell]] | None = None
 
 
+#: one column's changed cells: (rows ascending, their new values)
+ColumnChanges = tuple[list[int], list[Cell]]
+
+
+class PlanCells(Mapping[tuple[int, int], Cell]):
+    """A plan's cells held column by column, as the core makes them: a first sync of 100,000
+    rows changes 400,000 cells, and a dict keyed by (row, col) would cost 50 MB and a Python
+    step per cell to build and to regroup. Reads as a mapping (row, col) -> value."""
+
+    def __init__(self, columns: Mapping[int, ColumnChanges]) -> None:
+        self._columns = {col: columns[col] for col in sorted(columns) if columns[col][0]}
+        self._len = sum(len(rows) for rows, _ in self._columns.values())
+
+    @property
+    def columns(self) -> dict[int, ColumnChanges]:
+        """col -> (rows ascending, values), columns in ascending order."""
+        return self._columns
+
+    def __getitem__(self, key: tuple[int, int]) -> Cell:
+        row, col = key
+        rows, values = self._columns.get(col, ((), ()))
+        i = bisect_left(rows, row)
+        if i < len(rows) and rows[i] == row:
+            return values[i]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for col, (rows, _) in self._columns.items():
+            yield from zip(rows, repeat(col))
+
+    def __len__(self) -> int:
+        return self._len
+
+    def items(self) -> ItemsView[tuple[int, int], Cell]:
+        return _PlanItems(self)
+
+    def __repr__(self) -> str:
+        return f"PlanCells({dict(self.items())!r})"
+
+
+class _PlanItems(ItemsView[tuple[int, int], Cell]):
+    _mapping: PlanCells
+
+    def __iter__(self) -> Iterator[tuple[tuple[int, int], Cell]]:
+        for col, (rows, values) in self._mapping.columns.items():
+            yield from zip(zip(rows, repeat(col)), values, strict=False)
+
+
+def columns_of(cells: Mapping[tuple[int, int], Cell]) -> dict[int, ColumnChanges]:
+    """``cells`` column by column (see :class:`PlanCells`), whatever mapping holds them."""
+    if isinstance(cells, PlanCells):
+        return cells.columns
+    grouped: dict[int, list[tuple[int, Cell]]] = {}
+    for (row, col), value in cells.items():
+        grouped.setdefault(col, []).append((row, value))
+    columns: dict[int, ColumnChanges] = {}
+    for col in sorted(grouped):
+        pairs = sorted(grouped[col], key=lambda pair: pair[0])
+        columns[col] = ([row for row, _ in pairs], [value for _, value in pairs])
+    return columns
+
+
 @dataclass(frozen=True)
 class HighlightRule:
     """Tint a whole row when its Flag cell equals ``flag``."""
@@ -58,8 +123,9 @@ class WritePlan:
     """
 
     #: (row, col) -> new value; a value of None clears the cell; ``dt.date`` values are written
-    #: as real date cells with ``date_format``; str values are always literal text, never a formula
-    cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    #: as real date cells with ``date_format``; str values are always literal text, never a
+    #: formula. The core gives a :class:`PlanCells`; any mapping will do.
+    cells: Mapping[tuple[int, int], Cell] = field(default_factory=dict)
     #: number of columns of the table after the sync (created owned columns included)
     width: int = 0
     #: number of sheet rows of the table (header included)

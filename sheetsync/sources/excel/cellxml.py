@@ -18,6 +18,8 @@ from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
 from .styles import StyleBook
 
 _LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
+#: values of these types are never equal across types, so one dict can cache all of them
+_KEYED_TYPES = {str, dt.date, int, type(None)}
 
 
 def _text(text: str, where: bytes) -> bytes:
@@ -101,6 +103,33 @@ class CellEncoder:
             elif value is not None:
                 cells.append(self(_LETTERS[col] + row_ref, value, style_of(col), False, b""))
         return cells
+
+    def column_tails(
+        self, letters: bytes, row_refs: list[bytes], values: list[Cell], style: int
+    ) -> list[bytes]:
+        """New cells of one column (none there before), one per row of ``row_refs``, as what
+        follows each cell's ``<c r="`` + letters + row number: b"" where the value is None,
+        else the rest of the cell, styled ``style``. Each distinct value is encoded once (what
+        follows the ref does not depend on it) when the values are of types that cannot
+        compare equal across types (no bools, floats or date-times among ints and dates)."""
+        cut = len(self.start) + len(letters)
+        if not set(map(type, values)) <= _KEYED_TYPES:
+            return [
+                b""
+                if value is None
+                else self(letters + ref, value, style, False, b"")[cut + len(ref) :]
+                for ref, value in zip(row_refs, values, strict=True)
+            ]
+        cache = self._tails.setdefault(style, {})
+        tails: dict[object, bytes] = {}
+        for value, ref in dict(zip(values, row_refs, strict=True)).items():
+            tail = cache.get(value) if value is not None else b""
+            if tail is None:
+                tail = self(letters + ref, value, style, False, b"")[cut + len(ref) :]
+                if len(cache) < 8192:
+                    cache[value] = tail
+            tails[value] = tail
+        return list(map(tails.__getitem__, values))
 
     def __call__(self, ref: bytes, value: object, style: int, keep_s: bool, kept: bytes) -> bytes:
         kind = type(value)

@@ -17,21 +17,19 @@ import subprocess
 import sys
 import threading
 import xml.parsers.expat
+from bisect import bisect_right
 from collections.abc import Mapping
 from itertools import compress, islice, repeat
-from operator import is_not, itemgetter, lt
+from operator import is_not, lt
 from pathlib import Path
 
 from ...errors import SourceError
-from ..base import Cell
+from ..base import Cell, ColumnChanges
 from .cells import cell_ref, col_index, col_letter, date_serial, decode_text
 from .package import Compressed, Package
 from .styles import StyleBook
 
 _ABSENT = object()
-_ROW = itemgetter(1)
-_LETTERS = itemgetter(0)
-_PAYLOAD = itemgetter(2, 3, 4, 5)
 _MINUS_ONE = (-1).__add__
 _S_ATTR = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
 _T_ATTR = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
@@ -160,12 +158,13 @@ def check_well_formed(data: bytes, part: str, label: str) -> None:
 
 class CellChecker:
     """Decodes the changed cells from blocks of the new sheetData and compares them with the
-    values they should hold. Blocks must hold whole rows."""
+    values they should hold (``expected``: column by column, see
+    :func:`~sheetsync.sources.base.columns_of`). Blocks must hold whole rows, in order."""
 
     def __init__(
         self,
         prefix: bytes,
-        expected: Mapping[tuple[int, int], Cell],
+        expected: Mapping[int, ColumnChanges],
         epoch: dt.date,
         styles: StyleBook,
         label: str,
@@ -174,114 +173,125 @@ class CellChecker:
         self.epoch = epoch
         self.styles = styles
         self.label = label
-        self._last: tuple[int, int] = (-1, -1)
+        self._last_row = -1
         self._found = 0
-        self._with_value = sum(1 for want in expected.values() if want is not None and want != "")
+        self._with_value = sum(
+            len(values) - values.count(None) - values.count("") for _, values in expected.values()
+        )
+        #: per column, how many of its rows lie above the blocks checked so far
+        self._done = dict.fromkeys(expected, 0)
         p = re.escape(prefix)
-        letters = sorted({col_letter(col) for _, col in expected}, key=len, reverse=True)
+        letters = sorted({col_letter(col) for col in expected}, key=len, reverse=True)
         self._cols = {letter.encode(): col_index(letter) for letter in letters}
         # `<c r="` as our writer (and Excel) spells it: a literal prefix, which re finds fast;
-        # the common contents (an inline text, a value) are captured directly
+        # groups: the column letters, the row number, and the rest of the cell (its "payload":
+        # attributes and content), which repeats across rows for the same value
         self._cell = re.compile(
             b"<"
             + p
             + b'c r="('
             + "|".join(letters).encode()
-            + rb')(\d+)"((?:\s+[\w:.-]+="[^"]*")*?)\s*(?:/>|>(?:<'
-            + p
-            + b"is><"
-            + p
-            + rb't(?: xml:space="preserve")?>([^<]*)</'
-            + p
-            + b"t></"
-            + p
-            + b"is>|<"
-            + p
-            + rb"v>([^<]*)</"
-            + p
-            + rb"v>|(.*?))</"
+            + rb')(\d+)"([^>]*?/>|[^>]*>.*?</'
             + p
             + b"c>)",
             re.S,
         )
+        #: the payload of a cell holding plain text as the writer spells it; group 1 = the text
+        self._plain_text = re.compile(
+            rb'(?:\s+s="\d+")?\s+t="inlineStr"><'
+            + p
+            + b"is><"
+            + p
+            + rb't(?: xml:space="preserve")?>([^<&]*)</'
+            + p
+            + b"t></"
+            + p
+            + b"is></"
+            + p
+            + b"c>"
+        )
         self._text = re.compile(b"<" + p + rb"t(?:\s[^>]*)?>(.*?)</" + p + b"t>", re.S)
         self._value = re.compile(b"<" + p + rb"v>(.*?)</" + p + b"v>", re.S)
-        #: (cell XML, wanted value, its type) found right in an earlier block
-        self._checked: set[tuple[tuple[bytes, ...], object, type]] = set()
+        #: (payload, wanted value, its type) found right in an earlier block
+        self._checked: set[tuple[bytes, object, type]] = set()
 
     def feed(self, block: bytes) -> None:
         if not self.expected:
             return
-        # Done in bulk (C-level maps) and each distinct (cell XML, wanted value) pair decoded
+        # Done in bulk (C-level maps) and each distinct (payload, wanted value) pair decoded
         # once: a first sync writes the same actions, flags and dates on many rows.
-        found = self._cell.findall(block)  # (letters, row, attrs, text, value, other)
+        found = self._cell.findall(block)
         if not found:
             return
-        keys = list(
-            zip(
-                map(_MINUS_ONE, map(int, map(_ROW, found))),
-                map(self._cols.__getitem__, map(_LETTERS, found)),
-                strict=False,
-            )
-        )
-        wants = list(map(self.expected.get, keys, repeat(_ABSENT)))
+        letters, numbers, payloads = zip(*found, strict=True)
+        rows = list(map(_MINUS_ONE, map(int, numbers)))
+        first, last = min(rows), max(rows)
+        if first <= self._last_row:  # a row of an earlier block again
+            raise internal_error(self.label, f"row {first + 1} is out of place or twice")
+        self._last_row = last
+        keys = list(zip(rows, map(self._cols.__getitem__, letters), strict=True))
+        wants = list(map(self._block_expected(last).get, keys, repeat(_ABSENT)))
         changed = list(map(is_not, wants, repeat(_ABSENT)))
         keys = list(compress(keys, changed))
         if not keys:
             return
         wants = list(compress(wants, changed))
-        payloads = list(compress(map(_PAYLOAD, found), changed))
         # cells come in row, then column order: a key not above the one before is a duplicate
-        if keys[0] <= self._last or not all(map(lt, keys, islice(keys, 1, None))):
-            previous = self._last
+        if not all(map(lt, keys, islice(keys, 1, None))):
+            previous = (-1, -1)
             for key in keys:
                 if key <= previous:
                     raise internal_error(
                         self.label, f"cell {cell_ref(*key)} is out of place or twice"
                     )
                 previous = key
-        self._last = keys[-1]
         # an emptied cell may or may not be there: not counted
         self._found += len(wants) - wants.count(None) - wants.count("")
         checked = self._checked
-        distinct = dict(
-            zip(zip(payloads, wants, map(type, wants), strict=False), keys, strict=False)
-        )
-        for (payload, want, kind), key in distinct.items():
-            if (payload, want, kind) in checked:
-                continue
-            attrs, text, value, other = payload
-            if not (
-                kind is str
-                and text
-                and b'inlineStr"' in attrs
-                and b"&" not in text
-                and b"_x" not in text
-                and text.decode() == want
-            ):
-                self._compare(key, want, attrs, text, value, other)
+        payloads = list(compress(payloads, changed))
+        for pair in set(zip(payloads, wants, map(type, wants), strict=True)) - checked:
+            payload, want, kind = pair
+            simple = self._plain_text.fullmatch(payload) if kind is str else None
+            if simple is None or b"_x" in simple[1] or simple[1].decode() != want:
+                got = self._decode(payload)
+                if not self._shows(got, want, payload):
+                    key = next(
+                        key
+                        for key, p, w in zip(keys, payloads, wants, strict=True)
+                        if p == payload and type(w) is kind and w == want
+                    )
+                    raise internal_error(
+                        self.label, f"cell {cell_ref(*key)} reads {got!r}, not {want!r}"
+                    )
             if len(checked) < 65536:
-                checked.add((payload, want, kind))
+                checked.add(pair)
 
-    def _compare(
-        self,
-        key: tuple[int, int],
-        want: Cell,
-        attrs: bytes,
-        text: bytes,
-        value: bytes,
-        other: bytes,
-    ) -> None:
-        """The general decoder: whatever shape the cell has."""
+    def _block_expected(self, last: int) -> dict[tuple[int, int], Cell]:
+        """(row, col) -> value of the changes down to row ``last`` not yet looked for (the rows
+        of a block come after those of the block before)."""
+        block: dict[tuple[int, int], Cell] = {}
+        for col, (rows, values) in self.expected.items():
+            i = self._done[col]
+            j = bisect_right(rows, last, i)
+            if j > i:
+                block.update(zip(zip(rows[i:j], repeat(col)), values[i:j], strict=True))
+                self._done[col] = j
+        return block
+
+    def _decode(self, payload: bytes) -> object:
+        """A cell's value, whatever shape the cell has (``payload``: what follows its ref)."""
+        gt = payload.find(b">")
+        attrs, content = payload[:gt], payload[gt + 1 :]
         match = _T_ATTR.search(attrs)
         kind = match.group(1) if match else b"n"
         got: object
-        if kind == b"inlineStr":
-            got = decode_text(text if text else b"".join(self._text.findall(other)))
+        if attrs.endswith(b"/"):  # an empty cell
+            got = None
+        elif kind == b"inlineStr":
+            got = decode_text(b"".join(self._text.findall(content)))
         else:
-            if not value:
-                found = self._value.search(other)
-                value = found.group(1) if found else b""
+            found = self._value.search(content)
+            value = found.group(1) if found else b""
             if not value:
                 got = None
             elif kind == b"b":
@@ -290,12 +300,16 @@ class CellChecker:
                 got = float(value)
             else:
                 got = (kind.decode(), value)
+        return got
+
+    def _shows(self, got: object, want: Cell, payload: bytes) -> bool:
+        """Whether a cell read as ``got`` shows ``want`` (a date: its serial, date-styled)."""
         if want is None or want == "":
             ok = got is None
         elif isinstance(want, bool):
             ok = got is want
         elif isinstance(want, dt.date):
-            style = _S_ATTR.search(attrs)
+            style = _S_ATTR.search(payload[: payload.find(b">")])
             ok = got == float(date_serial(want, self.epoch)) and self.styles.shows_date(
                 int(style.group(1)) if style else 0
             )
@@ -303,8 +317,7 @@ class CellChecker:
             ok = type(got) is float and got == float(want)
         else:
             ok = got == want
-        if not ok:
-            raise internal_error(self.label, f"cell {cell_ref(*key)} reads {got!r}, not {want!r}")
+        return ok
 
     def finish(self) -> None:
         if self._found != self._with_value:

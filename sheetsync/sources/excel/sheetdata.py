@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import re
 import sys
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, islice, repeat
+from operator import itemgetter, lt
 from typing import NamedTuple, Protocol
 
 from lxml import etree
 
 from ...errors import WorkbookRefused
+from ..base import Cell, ColumnChanges
 from .cells import MAX_COLS, col_index, col_letter, parse_range
 from .ooxml import XML_DECLARATION, local_name, parse_xml
 
@@ -61,6 +65,12 @@ class _Patterns:
     #: a cell's start tag; group 1 = the column letters of its r, group 2 = "/" if empty
     cell: re.Pattern[bytes]
     formula: re.Pattern[bytes]
+    #: a row's start tag spelled ``<row r="N" ...>``; groups: N, the attributes after r=
+    row_tag: re.Pattern[bytes]
+    #: a row's start tag ``<row r="N"`` up to its spans; groups: before, N, spans, quote
+    row_spans: re.Pattern[bytes]
+    row_open: bytes  # "<row"
+    row_end: bytes  # "</row>"
     cell_close: bytes
     row_close: bytes
 
@@ -76,13 +86,15 @@ def _patterns(prefix: bytes) -> _Patterns:
             + rb"""c(?=[\s/>])(?:[^>]*?\sr\s*=\s*["']\$?([A-Za-z]{1,3})\$?\d+["'])?[^>]*?(/?)>"""
         ),
         formula=re.compile(b"<" + p + rb"f(?=[\s/>])"),
+        row_tag=re.compile(b"<" + p + rb'row r="(\d+)"([^>]*)>'),
+        row_spans=re.compile(
+            b"(<" + p + rb"""row r="(\d+)"[^>]*?\sspans\s*=\s*["'])([^"']*)(["'])"""
+        ),
+        row_open=b"<" + prefix + b"row",
+        row_end=b"</" + prefix + b"row>",
         cell_close=b"</" + prefix + b"c>",
         row_close=b"</" + prefix + b"row",
     )
-
-
-def _first(change: tuple[int, object]) -> int:
-    return change[0]
 
 
 def _col(letters: bytes) -> int:
@@ -318,17 +330,44 @@ class CellBuilder(Protocol):
         """The cells of ``changes`` where a row had none (None values skipped)."""
         ...
 
+    def column_tails(
+        self, letters: bytes, row_refs: list[bytes], values: list[Cell], style: int
+    ) -> list[bytes]:
+        """New cells of one column, one per row, as what follows ``<c r="`` + letters + row
+        number (b"" where the value is None)."""
+        ...
+
+
+@lru_cache(maxsize=256)
+def _cells_from(prefix: bytes, col: int) -> re.Pattern[bytes]:
+    """A cell start tag ``<c r="..."`` in column ``col`` or to its right (or with a lower-case
+    ref, which is not worth the trouble: the caller falls back to the careful path)."""
+    letters = col_letter(col)
+    right = [f"[A-Z]{{{len(letters) + 1},3}}", "[a-z]"] if len(letters) < 3 else ["[a-z]"]
+    for i, letter in enumerate(letters):
+        rest = len(letters) - i - 1
+        if letter != "Z":
+            right.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{rest}}}")
+    right.append(letters)
+    return re.compile(b"<" + re.escape(prefix) + b'c r="(?:' + "|".join(right).encode() + rb")\d")
+
 
 _NO_ROW = sys.maxsize  # after every row
+_second = itemgetter(1)
 
 
 class RowEditor:
-    """Applies cell changes to the rows of one worksheet, fed to it in chunks in order."""
+    """Applies cell changes to the rows of one worksheet, fed to it in chunks in order.
+
+    ``columns``: the changes column by column (see :func:`~sheetsync.sources.base.columns_of`).
+    A block of rows where every change lands after each row's last cell (a first sync adding
+    the tool's columns) is edited in bulk (:meth:`_append_block`); any other block row by row.
+    """
 
     def __init__(
         self,
         prefix: bytes,
-        cells: Mapping[tuple[int, int], object],
+        columns: Mapping[int, ColumnChanges],
         build: CellBuilder,
         col_styles: Callable[[int], int],
         label: str,
@@ -339,19 +378,15 @@ class RowEditor:
         self.label = label
         #: refs of cells whose formula was replaced by a value (to drop from calcChain)
         self.removed_formulas: list[str] = []
-        by_row: dict[int, RowChanges] = {}
-        for (row, col), value in cells.items():
-            changes = by_row.get(row)
-            if changes is None:
-                by_row[row] = [(col, value)]
-            else:
-                changes.append((col, value))
-        self._changes = by_row
-        self._rows = sorted(by_row)  # rows with changes
+        self._columns = {col: columns[col] for col in sorted(columns)}
+        #: per column, how many of its changes are done
+        self._cursor = dict.fromkeys(self._columns, 0)
+        self._rows = sorted(set().union(*(rows for rows, _ in self._columns.values())))
         self._k = 0  # rows with changes before this index are done
         self._previous = -1  # number of the last row seen
         self._carry = b""  # the last, maybe incomplete, row of the previous chunk
         patterns = _patterns(prefix)
+        self._patterns = patterns
         self._row_pattern = patterns.row
         self._cell_open = b"<" + prefix + b'c r="'
         self._cell_close = patterns.cell_close
@@ -360,8 +395,13 @@ class RowEditor:
         self._other_cell_start = re.compile(b"<" + re.escape(prefix) + rb'c(?:[\t\r\n/>]| (?!r="))')
 
     def _changes_of(self, number: int) -> RowChanges:
-        changes = self._changes.pop(number)
-        changes.sort(key=_first)
+        changes: RowChanges = []
+        cursor = self._cursor
+        for col, (rows, values) in self._columns.items():
+            i = cursor[col]
+            if i < len(rows) and rows[i] == number:
+                changes.append((col, values[i]))
+                cursor[col] = i + 1
         return changes
 
     def feed(self, chunk: bytes, final: bool = False) -> list[bytes]:
@@ -369,6 +409,189 @@ class RowEditor:
         data = self._carry + chunk if self._carry else chunk
         if b"<!" in data or b"<?" in data:
             raise NeedsWholePart
+        cut = len(data) if final else self._last_row_start(data)
+        fast = self._append_block(data[:cut]) if cut > 0 else None
+        if fast is None:
+            return self._feed_rows(data, final)
+        self._carry = data[cut:]
+        if final:
+            fast += self._rows_after()
+        return fast
+
+    def _last_row_start(self, data: bytes) -> int:
+        """Where the last row starting in ``data`` starts (0 if none does)."""
+        row_open, end = self._patterns.row_open, len(data)
+        while (at := data.rfind(row_open, 0, end)) >= 0:
+            follows = data[at + len(row_open) : at + len(row_open) + 1]
+            if follows and follows in b" \t\r\n/>":
+                return at
+            end = at
+        return 0
+
+    def _append_block(self, data: bytes) -> list[bytes] | None:
+        """The bulk edit of ``data``, whole rows, when it applies; else None (nothing done).
+
+        It applies when every row is spelled ``<row r="N"`` with an end tag, in order, every
+        cell ``<c r="``, the rows with changes are all here (none to insert), and some changed
+        columns have no cell at or right of them in any of these rows ("appended": a first
+        sync adding the tool's columns). Their new cells go right before each row's end tag:
+        one split, one join. A change left of them (a reset Attempts, a filled ID) is made in
+        its row by :meth:`_edit_row`; so is every change of a row with a row style for its
+        cells."""
+        patterns = self._patterns
+        tags = patterns.row_tag.findall(data)  # (number, attributes after r)
+        count = len(tags)
+        if (
+            not count
+            or data.count(patterns.row_open) != count
+            or data.count(patterns.row_end) != count
+        ):
+            return None
+        rows = [int(number) - 1 for number, _ in tags]
+        first, last = rows[0], rows[-1]
+        if first <= self._previous or not all(map(lt, rows, islice(rows, 1, None))):
+            return None
+        changed, k = self._rows, self._k
+        k_end = bisect_right(changed, last, k)
+        if k < len(changed) and changed[k] < first:
+            return None  # a new row goes before these
+        changed_here = set(changed[k:k_end])
+        if not changed_here <= set(rows):
+            return None  # a new row goes between these
+        slices: dict[int, tuple[int, int]] = {}  # column -> its changes here
+        for col, (col_rows, _) in self._columns.items():
+            i = self._cursor[col]
+            j = bisect_right(col_rows, last, i)
+            if j > i:
+                slices[col] = (i, j)
+        if not slices:
+            self._k, self._previous = k_end, last
+            return [data]
+        if self._other_cell_start.search(data) is not None:
+            return None
+        edited: dict[int, tuple[int, int]] = {}  # changed columns with cells at or right
+        for col, span in slices.items():
+            if _cells_from(self.prefix, col).search(data) is None:
+                break
+            edited[col] = span
+        appended = {col: span for col, span in slices.items() if col not in edited}
+        if not appended:
+            return None
+        styled = {
+            row for row, (_, attrs) in zip(rows, tags, strict=True) if b"customFormat" in attrs
+        } & changed_here  # rows whose new cells take the row's style
+        self._k, self._previous = k_end, last
+        for col, (_, j) in slices.items():
+            self._cursor[col] = j
+
+        refs = [b"%d" % (row + 1) for row in rows]
+        position = {row: n for n, row in enumerate(rows)}
+        columns: list[list[bytes]] = []  # per appended column, what follows each new ref
+        for col, (i, j) in appended.items():
+            col_rows, values = self._columns[col]
+            aligned = values[i:j]
+            if styled or col_rows[i:j] != rows:  # not a value for every row: line them up
+                aligned = [None] * count
+                for row, value in zip(col_rows[i:j], values[i:j], strict=True):
+                    if row not in styled:
+                        aligned[position[row]] = value
+            columns.append(
+                self.build.column_tails(_LETTERS[col], refs, aligned, self.col_style(col))
+            )
+        inserts = self._inserts(list(appended), refs, columns)
+        if b"spans" in data:
+            data = self._widen_block_spans(data, tags, appended, columns)
+        pieces = data.split(patterns.row_end)
+        out = list(chain.from_iterable(zip(pieces, inserts, repeat(patterns.row_end))))
+        out.append(pieces[-1])
+        special = set().union(*(self._columns[col][0][i:j] for col, (i, j) in edited.items()))
+        for row in sorted(special | styled):
+            n = position[row]
+            piece = pieces[n]
+            start = piece.find(patterns.row_open)
+            text = piece + patterns.row_end
+            found = _Row(row, start, piece.index(b">", start) + 1, len(text), True)
+            changes = self._gather(row, slices if row in styled else edited)
+            new = b"".join(self._edit_row(text, found, changes))
+            out[3 * n] = piece[:start] + new[: -len(patterns.row_end)]  # its end tag follows
+        return out
+
+    def _inserts(
+        self, cols: list[int], refs: list[bytes], columns: list[list[bytes]]
+    ) -> list[bytes]:
+        """Each row's new cells (``columns``: per column, what follows the ref of each)."""
+        start = self._cell_open
+        if all(map(all, columns)):  # every row gets every column: one format per row
+            template = b"".join(start + _LETTERS[col] + b"%b%b" for col in cols)
+            args = [item for column in columns for item in (refs, column)]
+            return list(map(template.__mod__, zip(*args, strict=True)))
+        cells = [
+            [
+                start + letters + ref + tail if tail else b""
+                for ref, tail in zip(refs, column, strict=True)
+            ]
+            for letters, column in zip([_LETTERS[col] for col in cols], columns, strict=True)
+        ]
+        return cells[0] if len(cells) == 1 else list(map(b"".join, zip(*cells, strict=True)))
+
+    def _widen_block_spans(
+        self,
+        data: bytes,
+        tags: list[tuple[bytes, bytes]],
+        appended: Mapping[int, tuple[int, int]],
+        columns: list[list[bytes]],
+    ) -> bytes:
+        """``data`` with each row's spans widened over the appended columns it changes (as
+        :meth:`_edit_row` does; ``columns``: their new cells, to see if all rows get all)."""
+        cols = list(appended)
+        if all(map(all, columns)):  # the same columns on every row: one replace per spelling
+            spellings = Counter(map(_second, tags))
+            new_tags: dict[bytes, bytes] = {}
+            for attrs in spellings:
+                span = _SPANS.search(attrs)
+                widened = _widened(span[2], cols[0], cols[-1]) if span is not None else None
+                if span is not None and widened is not None:
+                    new_tags[attrs] = attrs[: span.start(2)] + widened + attrs[span.end(2) :]
+            # safe where every occurrence of the text is a row's tag (a cell's text could say
+            # the same), which the counts show; else row by row
+            if all(data.count(b'"' + old + b">") == spellings[old] for old in new_tags):
+                for old, new in new_tags.items():
+                    data = data.replace(b'"' + old + b">", b'"' + new + b">")
+                return data
+        bounds: dict[int, tuple[int, int]] = {}
+        for col, (i, j) in appended.items():
+            for row in self._columns[col][0][i:j]:
+                bounds[row] = (bounds[row][0], col) if row in bounds else (col, col)
+
+        def widen(m: re.Match[bytes]) -> bytes:
+            low_high = bounds.get(int(m[2]) - 1)
+            if low_high is None:
+                return m[0]
+            return m[1] + (_widened(m[3], *low_high) or m[3]) + m[4]
+
+        return self._patterns.row_spans.sub(widen, data)
+
+    def _gather(self, row: int, slices: Mapping[int, tuple[int, int]]) -> RowChanges:
+        """The changes of one row among the columns' changes ``slices``."""
+        changes: RowChanges = []
+        for col, (i, j) in slices.items():
+            col_rows, col_values = self._columns[col]
+            at = bisect_left(col_rows, row, i, j)
+            if at < j and col_rows[at] == row:
+                changes.append((col, col_values[at]))
+        return changes
+
+    def _rows_after(self) -> list[bytes]:
+        """New rows for the changes below the last row of the sheet."""
+        out = []
+        while self._k < len(self._rows):
+            number = self._rows[self._k]
+            out.append(self._new_row(number, self._changes_of(number)))
+            self._k += 1
+        return out
+
+    def _feed_rows(self, data: bytes, final: bool) -> list[bytes]:
+        """The careful path: row by row."""
         matches = list(self._row_pattern.finditer(data))
         out: list[bytes] = []
         if not final:
@@ -427,10 +650,7 @@ class RowEditor:
         if data_end > copy_from:
             out.append(data[copy_from:data_end])
         if final:
-            while k < count:
-                out.append(self._new_row(rows[k], self._changes_of(rows[k])))
-                k += 1
-            self._k = k
+            out += self._rows_after()
         return out
 
     # -- rows ----------------------------------------------------------------------------

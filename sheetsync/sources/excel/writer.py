@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ...errors import SourceError, WorkbookRefused
-from ..base import MEMORY_SHEET, WritePlan
+from ..base import MEMORY_SHEET, ColumnChanges, WritePlan, columns_of
 from .calcchain import drop_cells
 from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
@@ -44,14 +44,14 @@ class Rewrite:
         return not self.replaced and not self.added
 
 
-def plan_box(cells: Mapping[tuple[int, int], object]) -> tuple[int, int, int, int] | None:
+def plan_box(columns: Mapping[int, ColumnChanges]) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right) of the plan's cells; refuses cells outside a sheet. (Values
     are checked as they are encoded.)"""
-    if not cells:
+    if not columns:
         return None
-    rows = [row for row, _ in cells]
-    cols = [col for _, col in cells]
-    box = (min(rows), min(cols), max(rows), max(cols))
+    top = min(rows[0] for rows, _ in columns.values())
+    bottom = max(rows[-1] for rows, _ in columns.values())
+    box = (top, min(columns), bottom, max(columns))
     if box[0] < 0 or box[1] < 0 or box[2] >= MAX_ROWS or box[3] >= MAX_COLS:
         raise SourceError(f"the plan writes cells outside an Excel sheet {box}")
     return box
@@ -115,7 +115,7 @@ def build_rewrite(
 
 def _edit_head(sheet: SheetText, plan: WritePlan) -> HeadLayout:
     head = HeadLayout(sheet.head, sheet.open_tag, sheet.prefix)
-    box = plan_box(plan.cells)
+    box = plan_box(columns_of(plan.cells))
     if box is not None:
         head.cover(box)
     head.freeze_header()
@@ -134,7 +134,9 @@ def _edit_tail(
     assert entry.part is not None
     tail = TailLayout(sheet.head, sheet.close_tag, sheet.tail, sheet.prefix)
     header_names = dict(headers)
-    header_names.update({col: value for (row, col), value in plan.cells.items() if row == 0})
+    header_names.update(
+        {col: values[0] for col, (rows, values) in columns_of(plan.cells).items() if rows[0] == 0}
+    )
     tables = load_tables(package, entry.part, tail.table_rel_ids())
     table_parts = {}
     for table in tables:
@@ -212,11 +214,12 @@ def _stream_sheet(
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
     cells = plan.cells
-    checker = CellChecker(sheet.prefix, cells, workbook.epoch, styles, label)
+    columns = columns_of(cells)
+    checker = CellChecker(sheet.prefix, columns, workbook.epoch, styles, label)
     deflater = StreamDeflater(pool)
     editor = RowEditor(
         sheet.prefix,
-        cells,
+        columns,
         CellEncoder(sheet.prefix, workbook.epoch, styles, plan.date_format),
         head.column_styles().get,
         label,
