@@ -767,22 +767,34 @@ def test_a_chart_sheet_named_like_the_memory_is_refused(tmp_path: Path) -> None:
     assert path.read_bytes() == content
 
 
-# -- the well-formedness check in a child process (big sheets) ---------------------------------
+# -- the checks of the new sheet: here, or in child processes (big sheets) -------------------
+
+CHECKERS = ["here", "child"]
 
 
-def test_child_xml_checker_passes_well_formed_xml_fed_in_blocks() -> None:
-    from sheetsync.sources.excel.readback import ChildXmlChecker
+def checker(where: str, expected: dict | None = None, styles: object = None) -> object:
+    from sheetsync.sources.base import columns_of
+    from sheetsync.sources.excel import readback
 
-    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
+    kind = readback.SheetChecker if where == "here" else readback.ChildSheetChecker
+    columns = columns_of(expected) if expected is not None else None
+    return kind("xl/worksheets/sheet1.xml", "book.xlsx", b"", columns, styles=styles)
+
+
+@pytest.mark.parametrize("where", CHECKERS)
+def test_the_sheet_check_passes_well_formed_xml_fed_in_blocks(where: str) -> None:
+    check = checker(where)
     try:
-        checker.feed(b'<?xml version="1.0"?><worksheet><sheetData><row r="1">')
-        for _ in range(2000):
-            checker.feed(b'<c r="A1"><v>1</v></c>' * 100)
-        checker.feed(b"</row></sheetData></worksheet>", final=True)
+        check.xml(b'<?xml version="1.0"?><worksheet><sheetData>')
+        for _ in range(200):
+            check.rows(b'<row r="1">' + b'<c r="A1"><v>1</v></c>' * 1000 + b"</row>")
+        check.xml(b"</sheetData></worksheet>", final=True)
+        check.finish()
     finally:
-        checker.close()
+        check.close()
 
 
+@pytest.mark.parametrize("where", CHECKERS)
 @pytest.mark.parametrize(
     "blocks",
     [
@@ -791,38 +803,118 @@ def test_child_xml_checker_passes_well_formed_xml_fed_in_blocks() -> None:
         [b"<worksheet>", b""],
     ],
 )
-def test_child_xml_checker_fails_on_xml_that_is_not_well_formed(blocks: list[bytes]) -> None:
+def test_the_sheet_check_fails_on_xml_that_is_not_well_formed(
+    where: str, blocks: list[bytes]
+) -> None:
     from sheetsync.errors import SourceError
-    from sheetsync.sources.excel.readback import ChildXmlChecker
 
-    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
+    check = checker(where)
     try:
         with pytest.raises(SourceError, match="not well-formed"):
             for block in blocks[:-1]:
-                checker.feed(block)
-            checker.feed(blocks[-1], final=True)
+                check.xml(block)
+            check.xml(blocks[-1], final=True)
+            check.finish()
     finally:
-        checker.close()
+        check.close()
 
 
-def test_child_xml_checker_can_be_abandoned_midway() -> None:
-    from sheetsync.sources.excel.readback import ChildXmlChecker
+GOOD_ROWS = (
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c>'
+    b'<c r="B1" t="inlineStr"><is><t>Flag</t></is></c></row>'
+    b'<row r="2"><c r="A2"><v>7</v></c><c r="B2" t="inlineStr"><is><t>DUE</t></is></c></row>'
+    b'<row r="3"><c r="A3"><v>8</v></c><c r="B3" s="1"><v>46350</v></c></row>'
+)
+WANTED = {(0, 1): "Flag", (1, 1): "DUE", (2, 1): dt.date(2026, 11, 24)}
 
-    checker = ChildXmlChecker("xl/worksheets/sheet1.xml", "book.xlsx")
-    checker.feed(b"<worksheet><sheetData>" + b"<row/>" * 1_000_000)
-    checker.close()
-    assert checker._process.returncode is not None
+
+def check_rows(where: str, tmp_path: Path, *blocks: bytes) -> None:
+    """Run the checks of the cells in WANTED over rows ``blocks`` of a sheet whose style 1
+    shows dates."""
+    from sheetsync.sources.excel.package import Package
+    from sheetsync.sources.excel.styles import StyleBook
+    from sheetsync.sources.excel.workbook import Workbook
+
+    book = xlsxwriter.Workbook(str(tmp_path / "styles.xlsx"))
+    book.add_worksheet().write_datetime(
+        0, 0, dt.date(2026, 1, 1), book.add_format({"num_format": "yyyy-mm-dd"})
+    )
+    book.close()
+    package = Package((tmp_path / "styles.xlsx").read_bytes(), "styles.xlsx")
+    check = checker(where, WANTED, StyleBook(package, Workbook(package)))
+    try:
+        check.xml(b"<worksheet><sheetData>")
+        for block in blocks:
+            check.rows(block)
+        check.xml(b"</sheetData></worksheet>", final=True)
+        check.finish()
+    finally:
+        check.close()
 
 
-def test_big_sheets_are_checked_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("where", CHECKERS)
+def test_the_cell_check_passes_the_cells_as_planned(where: str, tmp_path: Path) -> None:
+    check_rows(where, tmp_path, GOOD_ROWS)
+    middle = GOOD_ROWS.index(b'<row r="3">')
+    check_rows(where, tmp_path, GOOD_ROWS[:middle], GOOD_ROWS[middle:])
+
+
+@pytest.mark.parametrize("where", CHECKERS)
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (b"<t>DUE</t>", b"<t>OVERDUE</t>", "cell B2 reads 'OVERDUE', not 'DUE'"),
+        (b"<t>DUE</t>", b"<t>D&amp;E</t>", "cell B2 reads 'D&E', not 'DUE'"),
+        (b'<c r="B3" s="1">', b'<c r="B3">', "cell B3 reads 46350.0, not datetime.date"),
+        (b"<v>46350</v>", b"<v>46351</v>", "cell B3 reads 46351.0"),
+        (b'<c r="B2" t="inlineStr"><is><t>DUE</t></is></c>', b"", "1 of the 3 new cells"),
+        (
+            b'<c r="B2" t="inlineStr"><is><t>DUE</t></is></c>',
+            b'<c r="B2" t="inlineStr"><is><t>DUE</t></is></c>' * 2,
+            "cell B2 is out of place or twice",
+        ),
+        (b'<c r="B3" s="1">', b'<c r="B2" s="1">', "cell B2 is out of place or twice"),
+        (b'<c r="A2"><v>7</v></c>', b'<c r="B2"><v>7</v></c>', "cell B2 is out of place or twice"),
+    ],
+)
+def test_the_cell_check_finds_a_cell_written_wrong(
+    where: str, tmp_path: Path, old: bytes, new: bytes, error: str
+) -> None:
+    from sheetsync.errors import SourceError
+
+    assert old in GOOD_ROWS
+    with pytest.raises(SourceError, match="internal error: .*" + re.escape(error)):
+        check_rows(where, tmp_path, GOOD_ROWS.replace(old, new, 1))
+
+
+def test_the_cell_check_finds_a_row_written_twice_across_blocks(tmp_path: Path) -> None:
+    from sheetsync.errors import SourceError
+
+    middle = GOOD_ROWS.index(b'<row r="3">')
+    again = GOOD_ROWS[GOOD_ROWS.index(b'<row r="2">') : middle]
+    with pytest.raises(SourceError, match="row 2 is out of place or twice"):
+        check_rows("child", tmp_path, GOOD_ROWS[:middle], again + GOOD_ROWS[middle:])
+
+
+def test_a_child_check_can_be_abandoned_midway() -> None:
+    check = checker("child", {(0, 0): "x"})
+    check.xml(b"<worksheet><sheetData>")
+    check.rows(b"<row/>" * 1_000_000)
+    check.close()
+    assert all(child.process.returncode is not None for child in check._children())
+
+
+def test_big_sheets_are_checked_in_child_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     from sheetsync.sources.excel import readback
 
-    assert type(readback.xml_checker("p", "l", 100)) is readback.XmlChecker
-    big = readback.xml_checker("p", "l", readback.CHILD_CHECK_SIZE)
+    assert type(readback.sheet_checker("p", "l", 100)) is readback.SheetChecker
+    big = readback.sheet_checker("p", "l", readback.CHILD_CHECK_SIZE)
     big.close()
-    assert type(big) is readback.ChildXmlChecker
+    assert type(big) is readback.ChildSheetChecker
     monkeypatch.setattr(readback.sys, "frozen", True, raising=False)
-    assert type(readback.xml_checker("p", "l", readback.CHILD_CHECK_SIZE)) is readback.XmlChecker
+    assert (
+        type(readback.sheet_checker("p", "l", readback.CHILD_CHECK_SIZE)) is readback.SheetChecker
+    )
 
 
 def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
@@ -836,16 +928,16 @@ def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
     source.write(first_plan())
     monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
     started: list[object] = []
-    monkeypatch.setattr(readback.ChildXmlChecker, "_QUEUED", 1)  # a short queue must not stall
-    original = readback.ChildXmlChecker.__init__
+    monkeypatch.setattr(readback._Child, "QUEUED", 1)  # a short queue must not stall
+    original = readback._Child.__init__
 
-    def init(self: readback.ChildXmlChecker, part: str, label: str) -> None:
-        started.append(part)
-        original(self, part, label)
+    def init(self: readback._Child, xml: bool, setup: object) -> None:
+        started.append("xml" if xml else "cells")
+        original(self, xml, setup)
 
-    monkeypatch.setattr(readback.ChildXmlChecker, "__init__", init)
+    monkeypatch.setattr(readback._Child, "__init__", init)
     source = ExcelSource(child)
     source.read()
     source.write(first_plan())
-    assert started == ["xl/worksheets/sheet1.xml"]
+    assert started == ["xml", "cells"]
     assert members(here) == members(child)

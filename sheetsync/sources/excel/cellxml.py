@@ -18,6 +18,9 @@ from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
 from .styles import StyleBook
 
 _LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
+#: at most this many encoded values are kept per style (a first sync of 100,000 rows writes
+#: about 25,000 distinct Why texts: a few MB)
+_CACHED = 1 << 16
 #: values of these types are never equal across types, so one dict can cache all of them
 _KEYED_TYPES = {str, dt.date, int, type(None)}
 
@@ -95,7 +98,7 @@ class CellEncoder:
                     ref = _LETTERS[col] + row_ref
                     cell = self(ref, value, style, False, b"")
                     tail = cell[len(start) + len(ref) :]
-                    if len(cache) < 8192:
+                    if len(cache) < _CACHED:
                         cache[value] = tail
                     cells.append(cell)
                 else:
@@ -126,7 +129,7 @@ class CellEncoder:
             tail = cache.get(value) if value is not None else b""
             if tail is None:
                 tail = self(letters + ref, value, style, False, b"")[cut + len(ref) :]
-                if len(cache) < 8192:
+                if len(cache) < _CACHED:
                     cache[value] = tail
             tails[value] = tail
         return list(map(tails.__getitem__, values))

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import count, islice, zip_longest
 
 import python_calamine as calamine
 
 from ...errors import WorkbookRefused
 from ..base import Cell
 
-#: at most this many distinct texts, and as many dates, are shared (the first ones met, from a
-#: sample of rows)
+#: a column's texts are shared until it has more than this many distinct ones
 _SHARED_TEXTS = 4096
+#: rows converted at a time
+_BLOCK_ROWS = 4096
 
 
 def _day_fraction(value: dt.time) -> float:
@@ -37,13 +39,14 @@ def _clean(value: object) -> Cell:
     return value  # type: ignore[return-value]
 
 
-def _row(values: list[object], texts: dict[str, str], dates: dict[dt.date, dt.date]) -> list[Cell]:
+def _convert(values: Iterable[object], dates: dict[dt.date, dt.date]) -> list[Cell]:
+    """Cells of any types as :data:`Cell` (see the module docs)."""
     return [
-        (texts.get(v, v) or None)
+        (v or None)
         if type(v) is str
         else (int(v) if v.is_integer() else v)
         if type(v) is float
-        else dates.get(v, v)
+        else dates.setdefault(v, v)
         if type(v) is dt.date
         else v
         if type(v) in (bool, int, dt.datetime)
@@ -52,14 +55,35 @@ def _row(values: list[object], texts: dict[str, str], dates: dict[dt.date, dt.da
     ]
 
 
-def _share(values: list[object], texts: dict[str, str], dates: dict[dt.date, dt.date]) -> None:
-    """Note the short texts and the dates of a sample row, to be shared from now on."""
-    for value in values:
-        kind = type(value)
-        if kind is str and len(value) <= 32 and len(texts) < _SHARED_TEXTS:  # type: ignore[arg-type]
-            texts.setdefault(value, value)  # type: ignore[arg-type]
-        elif kind is dt.date and len(dates) < _SHARED_TEXTS:
-            dates.setdefault(value, value)  # type: ignore[arg-type]
+class _Columns:
+    """Converts rows in blocks, column by column: a column of one type (texts, numbers,
+    dates: most are) takes a C-level path, and its repeated values become one object each
+    (owners, stages, outcomes, dates), which saves a third of the memory of a typical sheet."""
+
+    def __init__(self) -> None:
+        #: per column, the texts met so far (None once the column proves mostly distinct)
+        self._texts: dict[int, dict[str, str | None] | None] = {}
+        self._dates: dict[dt.date, dt.date] = {}
+
+    def rows(self, raw: list[list[object]]) -> list[list[Cell]]:
+        columns = zip_longest(*raw, fillvalue="")
+        return list(map(list, zip(*map(self._column, count(), columns), strict=True)))
+
+    def _column(self, index: int, values: tuple[object, ...]) -> list[Cell]:
+        kinds = set(map(type, values))
+        if kinds == {str}:
+            texts = self._texts.setdefault(index, {"": None})
+            if texts is None:
+                return [v or None for v in values]  # type: ignore[misc]
+            out = list(map(texts.setdefault, values, values))  # type: ignore[arg-type]
+            if len(texts) > _SHARED_TEXTS:
+                self._texts[index] = None
+            return out
+        if kinds == {float}:
+            return [int(v) if v.is_integer() else v for v in values]  # type: ignore[attr-defined]
+        if kinds == {dt.date}:
+            return list(map(self._dates.setdefault, values, values))  # type: ignore[arg-type]
+        return _convert(values, self._dates)
 
 
 class SheetValues:
@@ -79,23 +103,17 @@ class SheetValues:
         try:
             sheet = self._book.get_sheet_by_name(name)
             # Row by row when the sheet's cells start in column A (iter_rows gives the rows
-            # from row 1 but the columns from the first one used), so that each raw row is
-            # converted, and its repeated texts shared, before the next one is made: the raw
-            # copies of a big sheet never all exist at once.
-            raw: Iterable[list[object]] = (
+            # from row 1 but the columns from the first one used), converted in blocks, so
+            # that the raw copies of a big sheet never all exist at once.
+            raw: Iterator[list[object]] = (
                 sheet.iter_rows()
                 if sheet.start is None or sheet.start[1] == 0
-                else sheet.to_python(skip_empty_area=False)
+                else iter(sheet.to_python(skip_empty_area=False))
             )
-            # texts that repeat (owners, stages, outcomes) become one object each, which saves
-            # a third of the memory of a typical sheet; so do dates
-            texts: dict[str, str] = {}
-            dates: dict[dt.date, dt.date] = {}
+            columns = _Columns()
             rows: list[list[Cell]] = []
-            for index, values in enumerate(raw):
-                rows.append(_row(values, texts, dates))
-                if index % 64 == 0 and (len(texts) < _SHARED_TEXTS or len(dates) < _SHARED_TEXTS):
-                    _share(values, texts, dates)
+            while block := list(islice(raw, _BLOCK_ROWS)):
+                rows += columns.rows(block)
         except calamine.CalamineError as exc:
             raise WorkbookRefused(
                 f"{self.label}: worksheet {name!r} cannot be read ({exc}); "

@@ -21,7 +21,7 @@ from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
 from .package import Compressed, Package, StreamDeflater, compress
-from .readback import CellChecker, XmlChecker, check_well_formed, xml_checker
+from .readback import SheetChecker, check_well_formed, sheet_checker
 from .sheetdata import NeedsWholePart, RowEditor, SheetText, streamed_sheet, whole_sheet
 from .styles import StyleBook
 from .tables import extend_table, load_tables
@@ -189,13 +189,21 @@ def _rewrite_sheet(
     head = _edit_head(sheet, plan)
     old = package.find(entry.part)
     assert old is not None
-    xml = xml_checker(entry.part, label, old.file_size + 64 * len(cells))
+    check = sheet_checker(
+        entry.part,
+        label,
+        old.file_size + 64 * len(cells),
+        sheet.prefix,
+        columns_of(cells),
+        workbook.epoch,
+        styles,
+    )
     try:
         return _stream_sheet(
-            package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, head, xml
+            package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, head, check
         )
     finally:
-        xml.close()
+        check.close()
 
 
 def _stream_sheet(
@@ -209,13 +217,12 @@ def _stream_sheet(
     styles: StyleBook,
     rewrite: Rewrite,
     head: HeadLayout,
-    xml: XmlChecker,
+    check: SheetChecker,
 ) -> list[str]:
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
     cells = plan.cells
     columns = columns_of(cells)
-    checker = CellChecker(sheet.prefix, columns, workbook.epoch, styles, label)
     deflater = StreamDeflater(pool)
     editor = RowEditor(
         sheet.prefix,
@@ -225,12 +232,10 @@ def _stream_sheet(
         label,
     )
 
-    def emit(block: bytes, final: bool = False) -> None:
-        # compressed on the pool while the next block is built and checked here
-        deflater.feed(block)
-        xml.feed(block, final)
-
-    emit(head.text())
+    # each block is compressed on the pool and checked (by a child process for a big sheet)
+    # while the next one is built here
+    deflater.feed(head.text())
+    check.xml(head.text())
     pending: list[bytes] = []
     size = 0
     for piece, final in _with_last(sheet.body):
@@ -240,16 +245,17 @@ def _stream_sheet(
         if size >= BLOCK_SIZE or final:
             block = b"".join(pending)
             pending, size = [], 0
-            emit(block)
-            checker.feed(block)
+            deflater.feed(block)
+            check.rows(block)
 
     tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, headers, styles)
     for part, content in table_parts.items():
         rewrite.replaced[part] = _small(part, content, label)
     if filter_ref is not None:
         workbook.set_filter_database(entry, filter_ref)
-    emit(tail.text(), final=True)
-    checker.finish()
+    deflater.feed(tail.text())
+    check.xml(tail.text(), final=True)
+    check.finish()
     new_sheet = deflater.finish()
     old = package.find(entry.part)
     assert old is not None
