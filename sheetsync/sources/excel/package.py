@@ -20,6 +20,11 @@ from typing import BinaryIO
 
 from lxml import etree
 
+try:  # ISA-L's deflate: the same streams as zlib, many times faster
+    from isal import isal_zlib as deflate_lib
+except ImportError:  # pragma: no cover - a platform without its wheels
+    deflate_lib = zlib  # type: ignore[misc]
+
 from ...errors import SourceError, WorkbookRefused
 from .ooxml import (
     PKG_REL_NS,
@@ -38,8 +43,9 @@ _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END_RECORD = struct.Struct("<IHHHHIIH")
 _ZIP32_LIMIT = 0xFFFFFFFF
-_DEFLATE_LEVEL = 6
-_BIG_DEFLATE_LEVEL = 4
+#: deflate level of new and changed parts: ISA-L's level 1 deflates a 100,000-row sheet
+#: (80 MB of XML) in 0.1 s, 8x faster than zlib's level 4, to 12 MB (zlib 4: 11 MB, 6: 10 MB)
+_DEFLATE_LEVEL = 1 if deflate_lib is not zlib else 4
 
 
 @dataclass(frozen=True)
@@ -121,21 +127,23 @@ class Package:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise self.damaged(f"part {name} cannot be read: {exc}") from exc
 
-    def open(self, name: str) -> _PartStream:
+    def open(self, name: str) -> _PartStream | _Inflating:
         """A part as a stream (decompressed as it is read; its CRC checked at the end)."""
+        info = self.find(name)
+        if info is None:
+            raise self.damaged(f"part {name} is missing")
+        if info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+            return _Inflating(self, info)
         try:
-            return _PartStream(self._zip.open(self.name(name)), self, name)
-        except (zipfile.BadZipFile, zlib.error, OSError) as exc:
+            return _PartStream(self._zip.open(info), self, name)
+        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
             raise self.damaged(f"part {name} cannot be read: {exc}") from exc
 
     def verify(self, name: str) -> None:
         """Decompress a part to its end, which checks its CRC, without keeping it in memory."""
-        try:
-            with self._zip.open(self.name(name)) as f:
-                while f.read(1 << 22):
-                    pass
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise self.damaged(f"part {name} cannot be read: {exc}") from exc
+        with self.open(name) as f:
+            while f.read(1 << 22):
+                pass
 
     def read_xml(self, name: str) -> etree._Element:
         """A part parsed as XML; refuses Strict OOXML and malformed parts."""
@@ -183,6 +191,66 @@ class Package:
         return result
 
 
+class _Inflating:
+    """A deflated (or stored) part read from the package's bytes, inflated by ``deflate_lib``
+    a slice at a time (a slice of compressed bytes inflates to at most about 66 MB); its size
+    and CRC are checked at the end, and any fault is a refusal."""
+
+    _SLICE = 1 << 16
+
+    def __init__(self, package: Package, info: zipfile.ZipInfo) -> None:
+        self._package, self._info = package, info
+        self._raw = memoryview(package.raw(info))
+        self._position = 0
+        stored = info.compress_type == zipfile.ZIP_STORED
+        self._inflater = None if stored else deflate_lib.decompressobj(-15)
+        self._buffer = b""
+        self._offset = 0
+        self._crc = 0
+        self._size = 0
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return b"".join(iter(lambda: self.read(1 << 22), b""))
+        while self._offset >= len(self._buffer):
+            if self._done:
+                return b""
+            self._fill()
+        out = self._buffer[self._offset : self._offset + size]
+        self._offset += len(out)
+        return out
+
+    def _fill(self) -> None:
+        piece = self._raw[self._position : self._position + self._SLICE]
+        self._position += len(piece)
+        try:
+            if self._inflater is None:
+                out = bytes(piece)
+            elif piece:
+                out = self._inflater.decompress(piece)
+            else:
+                out = self._inflater.flush()
+        except deflate_lib.error as exc:
+            raise self._damaged(str(exc)) from exc
+        self._crc = deflate_lib.crc32(out, self._crc)
+        self._size += len(out)
+        self._buffer, self._offset = out, 0
+        if not piece:
+            self._done = True
+            if (self._crc, self._size) != (self._info.CRC, self._info.file_size):
+                raise self._damaged("its size or CRC does not match")
+
+    def _damaged(self, why: str) -> WorkbookRefused:
+        return self._package.damaged(f"part {self._info.filename} cannot be read: {why}")
+
+    def __enter__(self) -> _Inflating:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._raw.release()
+
+
 class _PartStream:
     """A part being read, whose zip errors (bad CRC, bad data) become refusals."""
 
@@ -224,8 +292,10 @@ class Compressed:
 
 def compress(data: bytes) -> Compressed:
     """Deflate a small part."""
-    compressor = zlib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
-    return Compressed(compressor.compress(data) + compressor.flush(), zlib.crc32(data), len(data))
+    compressor = deflate_lib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    return Compressed(
+        compressor.compress(data) + compressor.flush(), deflate_lib.crc32(data), len(data)
+    )
 
 
 class StreamDeflater:
@@ -234,7 +304,7 @@ class StreamDeflater:
 
     Each block is deflated on its own and ends with a sync flush, which byte-aligns it, so the
     blocks concatenate into one valid deflate stream (as pigz does); an empty final block closes
-    it. Level 4: on a 100,000-row sheet it is 3x faster than level 6 for a part 10% larger.
+    it.
     """
 
     _IN_FLIGHT = 4
@@ -248,12 +318,12 @@ class StreamDeflater:
 
     @staticmethod
     def _deflate(block: bytes) -> bytes:
-        compressor = zlib.compressobj(_BIG_DEFLATE_LEVEL, zlib.DEFLATED, -15)
+        compressor = deflate_lib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
         return compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
 
     def feed(self, block: bytes) -> None:
         """Queue the next block (waits while too many are in flight, to bound memory)."""
-        self._crc = zlib.crc32(block, self._crc)
+        self._crc = deflate_lib.crc32(block, self._crc)
         self._size += len(block)
         self._pending.append(self._pool.submit(self._deflate, block))
         while len(self._pending) > self._IN_FLIGHT:
@@ -263,7 +333,7 @@ class StreamDeflater:
         """The whole part, deflated."""
         self._done.extend(future.result() for future in self._pending)
         self._pending = []
-        final = zlib.compressobj(_BIG_DEFLATE_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+        final = deflate_lib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
         return Compressed(b"".join([*self._done, final]), self._crc, self._size)
 
 

@@ -179,7 +179,7 @@ def whole_sheet(data: bytes, label: str) -> SheetText:
     Refuses a part that lists a row twice."""
     _check_encoding(data, label)
     sheet = _split(data, label)
-    if b"<!" in sheet.body_bytes or b"<?" in sheet.body_bytes:
+    if has_markup(sheet.body_bytes):
         data = _normalise(data, label)
         sheet = _split(data, label)
     rows = _scan_rows(sheet.body_bytes, sheet.prefix, 0, len(sheet.body_bytes))
@@ -340,8 +340,9 @@ class CellBuilder(Protocol):
 
 @lru_cache(maxsize=256)
 def _cells_from(prefix: bytes, col: int) -> re.Pattern[bytes]:
-    """A cell start tag ``<c r="..."`` in column ``col`` or to its right (or with a lower-case
-    ref, which is not worth the trouble: the caller falls back to the careful path)."""
+    """A cell start tag ``<c r="..."`` in column ``col`` or to its right, or one spelled other
+    than ``<c r="``, or with a lower-case ref (not worth the trouble: the caller falls back to
+    the careful path)."""
     letters = col_letter(col)
     right = [f"[A-Z]{{{len(letters) + 1},3}}", "[a-z]"] if len(letters) < 3 else ["[a-z]"]
     for i, letter in enumerate(letters):
@@ -349,7 +350,25 @@ def _cells_from(prefix: bytes, col: int) -> re.Pattern[bytes]:
         if letter != "Z":
             right.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{rest}}}")
     right.append(letters)
-    return re.compile(b"<" + re.escape(prefix) + b'c r="(?:' + "|".join(right).encode() + rb")\d")
+    return re.compile(
+        b"<"
+        + re.escape(prefix)
+        + rb'c(?:[\t\r\n/>]| (?!r=")| r="(?:'
+        + "|".join(right).encode()
+        + rb")\d)"
+    )
+
+
+def has_markup(data: bytes) -> bool:
+    """Whether ``data`` holds a comment, CDATA section, declaration or processing instruction
+    (``<!``, ``<?``), found by their rare second character."""
+    for mark in (b"!", b"?"):
+        at = data.find(mark)
+        while at >= 0:
+            if at > 0 and data[at - 1] == 60:  # "<"
+                return True
+            at = data.find(mark, at + 1)
+    return False
 
 
 _NO_ROW = sys.maxsize  # after every row
@@ -407,7 +426,7 @@ class RowEditor:
     def feed(self, chunk: bytes, final: bool = False) -> list[bytes]:
         """The new text for ``chunk`` (and what was held back from the chunk before)."""
         data = self._carry + chunk if self._carry else chunk
-        if b"<!" in data or b"<?" in data:
+        if has_markup(data):
             raise NeedsWholePart
         cut = len(data) if final else self._last_row_start(data)
         fast = self._append_block(data[:cut]) if cut > 0 else None
@@ -441,11 +460,10 @@ class RowEditor:
         patterns = self._patterns
         tags = patterns.row_tag.findall(data)  # (number, attributes after r)
         count = len(tags)
-        if (
-            not count
-            or data.count(patterns.row_open) != count
-            or data.count(patterns.row_end) != count
-        ):
+        if not count or data.count(patterns.row_open) != count:
+            return None
+        pieces = data.split(patterns.row_end)
+        if len(pieces) != count + 1:
             return None
         rows = [int(number) - 1 for number, _ in tags]
         first, last = rows[0], rows[-1]
@@ -455,8 +473,8 @@ class RowEditor:
         k_end = bisect_right(changed, last, k)
         if k < len(changed) and changed[k] < first:
             return None  # a new row goes before these
-        changed_here = set(changed[k:k_end])
-        if not changed_here <= set(rows):
+        changed_here = changed[k:k_end]
+        if changed_here != rows and not set(changed_here) <= set(rows):
             return None  # a new row goes between these
         slices: dict[int, tuple[int, int]] = {}  # column -> its changes here
         for col, (col_rows, _) in self._columns.items():
@@ -467,8 +485,6 @@ class RowEditor:
         if not slices:
             self._k, self._previous = k_end, last
             return [data]
-        if self._other_cell_start.search(data) is not None:
-            return None
         edited: dict[int, tuple[int, int]] = {}  # changed columns with cells at or right
         for col, span in slices.items():
             if _cells_from(self.prefix, col).search(data) is None:
@@ -477,9 +493,12 @@ class RowEditor:
         appended = {col: span for col, span in slices.items() if col not in edited}
         if not appended:
             return None
-        styled = {
-            row for row, (_, attrs) in zip(rows, tags, strict=True) if b"customFormat" in attrs
-        } & changed_here  # rows whose new cells take the row's style
+        styled = (  # rows whose new cells take the row's style
+            {row for row, (_, attrs) in zip(rows, tags, strict=True) if b"customFormat" in attrs}
+            & set(changed_here)
+            if b"customFormat" in data
+            else set()
+        )
         self._k, self._previous = k_end, last
         for col, (_, j) in slices.items():
             self._cursor[col] = j
@@ -500,8 +519,7 @@ class RowEditor:
             )
         inserts = self._inserts(list(appended), refs, columns)
         if b"spans" in data:
-            data = self._widen_block_spans(data, tags, appended, columns)
-        pieces = data.split(patterns.row_end)
+            pieces = self._widen_block_spans(data, tags, appended, columns).split(patterns.row_end)
         out = list(chain.from_iterable(zip(pieces, inserts, repeat(patterns.row_end))))
         out.append(pieces[-1])
         special = set().union(*(self._columns[col][0][i:j] for col, (i, j) in edited.items()))
