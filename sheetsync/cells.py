@@ -197,15 +197,20 @@ def owner_key(value: Any) -> str:
 
 def map_unique(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[Any]:
     """``[parse(v) for v in values]``, calling ``parse`` once per distinct value."""
-    return map_distinct(values, parse)[0]
+    keys, results = distinct(values, parse)
+    return list(map(results.__getitem__, keys))
 
 
-def map_distinct(values: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[list[Any], list[Any]]:
-    """``map_unique``, and the distinct results (to skip work when none is a problem)."""
-    # True == 1 and False == 0 as dict keys, but not as cells: key booleans apart.
-    keys = [(_BOOL, v) if v is True or v is False else v for v in values]
-    cache = {key: parse(key[1] if type(key) is tuple else key) for key in dict.fromkeys(keys)}
-    return [cache[key] for key in keys], list(cache.values())
+def distinct(values: Sequence[Any], parse: Callable[[Any], Any]) -> tuple[Sequence[Any], dict]:
+    """(keys, {key: parse(value)}): each distinct value parsed once, and a key per value to
+    look its result up with (C-level: ``map(results.__getitem__, keys)``)."""
+    if bool in set(map(type, values)):
+        # True == 1 and False == 0 as dict keys, but not as cells: key booleans apart.
+        keys: Sequence[Any] = [(_BOOL, v) if v is True or v is False else v for v in values]
+    else:
+        keys = values
+    results = {key: parse(key[1] if type(key) is tuple else key) for key in dict.fromkeys(keys)}
+    return keys, results
 
 
 _BOOL = object()
@@ -236,33 +241,31 @@ _UNIX = dt.date(1970, 1, 1)
 
 def _parsed(
     values: Sequence[Any], parse: Callable[[Any], Any], field: str, problems: Problems, kind: type
-) -> list[Any]:
-    """Parse a column once per distinct value; record the cells whose result is a problem
-    (a ``kind`` value: str for dates and counts, a 1-tuple for choices)."""
-    parsed, distinct = map_distinct(values, parse)
-    if any(type(r) is kind for r in distinct):
-        for row in [i for i, r in enumerate(parsed) if type(r) is kind]:
-            result = parsed[row]
+) -> tuple[Sequence[Any], dict]:
+    """Parse a column once per distinct value (see :func:`distinct`); record the cells whose
+    result is a problem (a ``kind`` value: str for dates and counts, a 1-tuple for choices)."""
+    keys, results = distinct(values, parse)
+    bad = {key for key, result in results.items() if type(result) is kind}
+    if bad:
+        for row in [i for i, key in enumerate(keys) if key in bad]:
+            result = results[keys[row]]
             problems.add_cell(row, field, values[row], result if kind is str else result[0])
-    return parsed
+    return keys, results
+
+
+def _column_of(keys: Sequence[Any], converted: dict, dtype: Any) -> np.ndarray:
+    """The array of ``converted[key]`` for every key."""
+    return np.fromiter(map(converted.__getitem__, keys), dtype=dtype, count=len(keys))
 
 
 def dates_column(
     values: Sequence[Any], field: str, epoch: dt.date, order: str, problems: Problems
 ) -> np.ndarray:
     """A column of dates as datetime64[D] (NaT for blank or broken), problems recorded."""
-
-    def days(value: Any) -> int | str:
-        # days since 1970 (datetime64's own count), so the column is built from plain ints
-        result = parse_date(value, epoch, order)
-        if isinstance(result, dt.date):
-            return (result - _UNIX).days
-        return _NAT if result is None else result
-
-    parsed = _parsed(values, days, field, problems, str)
-    return np.array([_NAT if type(r) is str else r for r in parsed], dtype=np.int64).view(
-        "datetime64[D]"
-    )
+    keys, results = _parsed(values, lambda v: parse_date(v, epoch, order), field, problems, str)
+    # days since 1970 (datetime64's own count), so the column is built from plain ints
+    days = {key: (r - _UNIX).days if isinstance(r, dt.date) else _NAT for key, r in results.items()}
+    return _column_of(keys, days, np.int64).view("datetime64[D]")
 
 
 def code(allowed: Sequence[str], value: str) -> int:
@@ -275,18 +278,20 @@ def choices_column(
 ) -> np.ndarray:
     """A column of choice codes (``code(allowed, value)``; 0 for blank or broken) as int8."""
     codes = {value: code(allowed, value) for value in allowed}
-    parsed = _parsed(values, choice_parser(allowed), field, problems, tuple)
-    return np.array([codes.get(r, 0) if type(r) is str else 0 for r in parsed], dtype=np.int8)
+    keys, results = _parsed(values, choice_parser(allowed), field, problems, tuple)
+    coded = {key: codes.get(r, 0) if type(r) is str else 0 for key, r in results.items()}
+    return _column_of(keys, coded, np.int8)
 
 
 def counts_column(
     values: Sequence[Any], field: str, low: int, high: int | None, problems: Problems
 ) -> np.ndarray:
     """A column of whole numbers as float (NaN for blank or broken), problems recorded."""
-    parsed = _parsed(values, lambda v: parse_count(v, low, high), field, problems, str)
-    return np.array([r if type(r) is int else np.nan for r in parsed], dtype=float)
+    keys, results = _parsed(values, lambda v: parse_count(v, low, high), field, problems, str)
+    counts = {key: float(r) if type(r) is int else np.nan for key, r in results.items()}
+    return _column_of(keys, counts, float)
 
 
 def flags_column(values: Sequence[Any], field: str, problems: Problems) -> np.ndarray:
-    parsed = _parsed(values, parse_flag, field, problems, tuple)
-    return np.array([r is True for r in parsed], dtype=bool)
+    keys, results = _parsed(values, parse_flag, field, problems, tuple)
+    return _column_of(keys, {key: r is True for key, r in results.items()}, bool)

@@ -113,7 +113,9 @@ def _number(value: str) -> float:
 
 
 def _iso(column: np.ndarray) -> list[str]:
-    return np.where(np.isnat(column), "", np.datetime_as_string(column, unit="D")).tolist()
+    """Dates as ISO text ("" for NaT), each distinct one formatted once."""
+    days, inverse = np.unique(column, return_inverse=True)
+    return np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))[inverse].tolist()
 
 
 def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
@@ -130,7 +132,8 @@ def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
         _iso(memory.card_on[rows]),
         _STAGE_NAMES[memory.stage[rows]].tolist(),
     ]
-    return {(record[0], record[1]): record for record in zip(*columns, strict=True)}
+    keys = zip(columns[0], columns[1], strict=True)
+    return dict(zip(keys, zip(*columns, strict=True), strict=True))
 
 
 def to_rows(records: Records) -> list[list[Cell]]:

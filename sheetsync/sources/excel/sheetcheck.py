@@ -12,6 +12,7 @@ length, then the payload: ``s`` the setup (first: a pickle of (check the XML?, t
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import sys
@@ -194,6 +195,8 @@ def frame(kind: bytes, payload: bytes) -> bytes:
 
 
 def main() -> None:
+    if len(sys.argv) > 1:
+        os.nice(int(sys.argv[1]))
     read = sys.stdin.buffer.read
     check: PartCheck | None = None
     while True:
