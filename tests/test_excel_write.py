@@ -931,13 +931,59 @@ def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
     monkeypatch.setattr(readback._Child, "QUEUED", 1)  # a short queue must not stall
     original = readback._Child.__init__
 
-    def init(self: readback._Child, xml: bool, setup: object) -> None:
+    def init(self: readback._Child, xml: bool, setup: object, queued: int | None = None) -> None:
         started.append("xml" if xml else "cells")
-        original(self, xml, setup)
+        original(self, xml, setup, queued)
 
     monkeypatch.setattr(readback._Child, "__init__", init)
     source = ExcelSource(child)
     source.read()
+    assert started == ["xml"]  # the sheet as read, checked while it is read
     source.write(first_plan())
-    assert started == ["xml", "cells"]
+    assert started == ["xml", "xml", "cells"]  # the new sheet: its new XML, its cells
     assert members(here) == members(child)
+
+
+def test_a_big_sheet_whose_xml_is_damaged_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sheetsync.sources.excel import readback
+
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    # end tags that do not match, after the rows: calamine reads the cells all the same
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"<pageMargins", b"<x></y><pageMargins"),
+    )
+    content = path.read_bytes()
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    source = ExcelSource(path)
+    assert source.read().rows[0][:2] == [1, "Acme"]
+    with pytest.raises(WorkbookRefused, match=r"sheet1.xml is damaged .*not well-formed.*repair"):
+        source.write(first_plan())
+    assert path.read_bytes() == content
+
+
+def test_new_cells_are_parsed_when_the_rows_they_join_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the sheet as read checked, a bulk edit has only its new cells parsed: a broken
+    one still stops the save."""
+    from sheetsync.errors import SourceError
+    from sheetsync.sources.excel import cellxml, readback
+
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    content = path.read_bytes()
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    tails = cellxml.CellEncoder.column_tails
+
+    def broken(self: cellxml.CellEncoder, *args: object) -> list[bytes]:
+        return [tail.replace(b"</c>", b"</x>") for tail in tails(self, *args)]
+
+    monkeypatch.setattr(cellxml.CellEncoder, "column_tails", broken)
+    source = ExcelSource(path)
+    source.read()
+    with pytest.raises(SourceError, match=r"internal error: .*not well-formed"):
+        source.write(first_plan())
+    assert path.read_bytes() == content

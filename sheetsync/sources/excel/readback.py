@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -76,8 +77,10 @@ class SheetChecker:
         """XML outside the rows (``final``: the end of the part)."""
         self._check.feed(data, final=final)
 
-    def rows(self, block: bytes) -> None:
-        """A block of whole rows of sheetData, in order."""
+    def rows(self, block: bytes, new_xml: bytes | None = None) -> None:
+        """A block of whole rows of sheetData, in order; ``new_xml``: what is new in it (the
+        rest copied from a part whose XML was checked), for a check of that alone. (Here,
+        for small parts, the whole block is checked all the same.)"""
         self._check.feed(block, rows=True)
 
     def _verdict(self) -> Verdict:
@@ -152,7 +155,7 @@ class _Child:
 
     QUEUED = 4  # frames waiting for the pipe at most (bounds the memory held)
 
-    def __init__(self, xml: bool, setup: Setup | None) -> None:
+    def __init__(self, xml: bool, setup: Setup | None, queued: int | None = None) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -165,7 +168,9 @@ class _Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(
+            self.QUEUED if queued is None else queued
+        )
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
         fields = None if setup is None else (setup.prefix, setup.letters, setup.expected)
@@ -234,9 +239,10 @@ class ChildSheetChecker(SheetChecker):
                 child.end()
             self._ended = True
 
-    def rows(self, block: bytes) -> None:
-        for child in self._children():
-            child.queue.put(frame(b"b", block))
+    def rows(self, block: bytes, new_xml: bytes | None = None) -> None:
+        self._xml.queue.put(frame(b"x", block if new_xml is None else new_xml))
+        if self._cells is not None:
+            self._cells.queue.put(frame(b"b", block))
 
     def _verdict(self) -> Verdict:
         if not self._ended:
@@ -256,6 +262,55 @@ class ChildSheetChecker(SheetChecker):
     def close(self) -> None:
         for child in self._children():
             child.kill()
+
+
+class OriginalCheck:
+    """The XML check of a big worksheet part as the file has it, by a child process that
+    inflates and parses it while the sheet is read (calamine leaves the other core idle). Once
+    it has passed, the check of the new part can skip the rows copied unchanged (see
+    :meth:`SheetChecker.rows`)."""
+
+    _FRAME = 1 << 20
+
+    def __init__(self, package: Package, part: str) -> None:
+        info = package.find(part)
+        assert info is not None
+        raw = package.raw(info)
+        kind = b"d" if info.compress_type == zipfile.ZIP_DEFLATED else b"x"
+        self.part = part
+        self._child = _Child(True, None, queued=0)  # the raw bytes are in memory already
+        for start in range(0, len(raw), self._FRAME):
+            self._child.queue.put(frame(kind, raw[start : start + self._FRAME]))
+        self._child.end()
+
+    def error(self) -> str | None:
+        """None when the part is well-formed XML, else what is wrong (waits for the child)."""
+        out = self._child.output()
+        try:
+            return Verdict(*pickle.loads(out)).error
+        except Exception:  # anything but a verdict: the child failed
+            return out.decode(errors="replace").strip()[-300:] or "no verdict"
+
+    def close(self) -> None:
+        self._child.kill()
+
+
+def original_check(package: Package, part: str) -> OriginalCheck | None:
+    """An :class:`OriginalCheck` of ``part`` when it is big enough to be checked in a child
+    (and a child can start), else None."""
+    info = package.find(part)
+    if (
+        info is None
+        or info.file_size < CHILD_CHECK_SIZE
+        or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED)
+        or getattr(sys, "frozen", False)
+        or not sys.executable
+    ):
+        return None
+    try:
+        return OriginalCheck(package, part)
+    except OSError:
+        return None
 
 
 #: parts at least this big (uncompressed) are checked by a :class:`ChildSheetChecker`

@@ -6,8 +6,8 @@ sheets and decodes what comes back.
 
 Protocol of the child: frames on standard input, each a kind byte and an 8-byte big-endian
 length, then the payload: ``s`` the setup (first: a pickle of (check the XML?, the fields of
-:class:`Setup` as a tuple or None)), ``x`` XML outside the rows, ``b`` a block of whole rows,
-``e`` the end. On standard output: a pickle of the fields of :class:`Verdict`, as a tuple.
+:class:`Setup` as a tuple or None)), ``x`` XML outside the rows (or all of it), ``d`` deflated XML (a part as stored
+in the zip), ``b`` a block of whole rows, ``e`` the end. On standard output: a pickle of the fields of :class:`Verdict`, as a tuple.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import sys
+import zlib
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import compress, islice, repeat
@@ -199,6 +200,7 @@ def main() -> None:
         os.nice(int(sys.argv[1]))
     read = sys.stdin.buffer.read
     check: PartCheck | None = None
+    inflater = None
     while True:
         head = read(HEADER)
         if len(head) < HEADER:
@@ -211,8 +213,14 @@ def main() -> None:
         elif check is None:
             sys.exit("no setup")
         elif kind == b"e":
-            check.feed(b"", final=True)
+            check.feed(inflater.flush() if inflater is not None else b"", final=True)
             break
+        elif kind == b"d":  # deflated XML (a part as stored in the zip)
+            inflater = inflater or zlib.decompressobj(-15)
+            try:
+                check.feed(inflater.decompress(payload))
+            except zlib.error as exc:
+                check.error = f"cannot be inflated ({exc})"
         else:
             check.feed(payload, rows=kind == b"b")
     verdict = check.verdict()  # as a plain tuple: the parent knows no __main__.Verdict

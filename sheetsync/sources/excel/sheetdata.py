@@ -397,6 +397,10 @@ class RowEditor:
         self.label = label
         #: refs of cells whose formula was replaced by a value (to drop from calcChain)
         self.removed_formulas: list[str] = []
+        #: after each feed: the new XML in what it returned, whole elements (the new cells and
+        #: rows of a bulk edit), or None when it is all to be taken as new (see
+        #: :meth:`~.readback.SheetChecker.rows`)
+        self.new_xml: list[bytes] | None = None
         self._columns = {col: columns[col] for col in sorted(columns)}
         #: per column, how many of its changes are done
         self._cursor = dict.fromkeys(self._columns, 0)
@@ -429,12 +433,16 @@ class RowEditor:
         if has_markup(data):
             raise NeedsWholePart
         cut = len(data) if final else self._last_row_start(data)
+        self.new_xml = []
         fast = self._append_block(data[:cut]) if cut > 0 else None
         if fast is None:
+            self.new_xml = None
             return self._feed_rows(data, final)
         self._carry = data[cut:]
         if final:
-            fast += self._rows_after()
+            after = self._rows_after()
+            fast += after
+            self.new_xml += after
         return fast
 
     def _last_row_start(self, data: bytes) -> int:
@@ -532,6 +540,10 @@ class RowEditor:
             changes = self._gather(row, slices if row in styled else edited)
             new = b"".join(self._edit_row(text, found, changes))
             out[3 * n] = piece[:start] + new[: -len(patterns.row_end)]  # its end tag follows
+            if self.new_xml is not None:
+                self.new_xml.append(new)
+        if self.new_xml is not None:
+            self.new_xml += inserts
         return out
 
     def _inserts(

@@ -64,9 +64,11 @@ def build_rewrite(
     plan: WritePlan,
     headers: Mapping[int, object],
     pool: ThreadPoolExecutor,
+    original_checked: bool = False,
 ) -> Rewrite:
     """Everything ``plan`` changes in ``package``, checked and compressed; ``Rewrite.empty``
-    when nothing changes."""
+    when nothing changes. ``original_checked``: the sheet part as stored is known to be
+    well-formed XML (see :class:`~.readback.OriginalCheck`)."""
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
     styles = StyleBook(package, workbook)
@@ -77,13 +79,22 @@ def build_rewrite(
             with package.open(entry.part) as stream:
                 sheet = streamed_sheet(stream, label)
                 removed = _rewrite_sheet(
-                    package, workbook, entry, plan, headers, pool, sheet, styles, rewrite
+                    package,
+                    workbook,
+                    entry,
+                    plan,
+                    headers,
+                    pool,
+                    sheet,
+                    styles,
+                    rewrite,
+                    original_checked,
                 )
-        except NeedsWholePart:
+        except NeedsWholePart:  # normalised and sorted: all of it is new
             sheet = whole_sheet(package.read(entry.part), label)
             rewrite = Rewrite()
             removed = _rewrite_sheet(
-                package, workbook, entry, plan, headers, pool, sheet, styles, rewrite
+                package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, False
             )
 
     chain = drop_cells(package, workbook, entry.sheet_id, removed)
@@ -178,6 +189,7 @@ def _rewrite_sheet(
     sheet: SheetText,
     styles: StyleBook,
     rewrite: Rewrite,
+    trusted: bool,
 ) -> list[str]:
     """Stream the prospects sheet through the editor, the checks and the compressor; the new
     part goes into ``rewrite`` unless it comes out unchanged. Returns the refs of cells whose
@@ -200,7 +212,18 @@ def _rewrite_sheet(
     )
     try:
         return _stream_sheet(
-            package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, head, check
+            package,
+            workbook,
+            entry,
+            plan,
+            headers,
+            pool,
+            sheet,
+            styles,
+            rewrite,
+            head,
+            check,
+            trusted,
         )
     finally:
         check.close()
@@ -218,6 +241,7 @@ def _stream_sheet(
     rewrite: Rewrite,
     head: HeadLayout,
     check: SheetChecker,
+    trusted: bool,
 ) -> list[str]:
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
@@ -238,15 +262,21 @@ def _stream_sheet(
     check.xml(head.text())
     pending: list[bytes] = []
     size = 0
+    # with the old part's XML checked, only what is new in a bulk edit needs parsing
+    new_xml: list[bytes] | None = [] if trusted else None
     for piece, final in _with_last(sheet.body):
-        for out in editor.feed(piece, final) if cells else [piece]:
-            pending.append(out)
-            size += len(out)
+        outs = editor.feed(piece, final) if cells else [piece]
+        pending += outs
+        size += sum(map(len, outs))
+        if new_xml is not None:
+            fresh = editor.new_xml if cells else []
+            new_xml += outs if fresh is None else fresh
         if size >= BLOCK_SIZE or final:
             block = b"".join(pending)
             pending, size = [], 0
             deflater.feed(block)
-            check.rows(block)
+            check.rows(block, None if new_xml is None else b"".join(new_xml))
+            new_xml = None if new_xml is None else []
 
     tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, headers, styles)
     for part, content in table_parts.items():
