@@ -57,6 +57,7 @@ def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
     if not rows or tuple(_text(h) for h in rows[0][:2]) != SHEET_HEADER:
         return {}
     out: Records = {}
+    shared: dict[str, str] = {}  # one object per distinct text: a third of the memory
     for raw in rows[1:]:
         for cell in raw:
             if not isinstance(cell, str) or not cell:
@@ -67,7 +68,8 @@ def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
                 continue
             for record in records if isinstance(records, list) else ():
                 if isinstance(record, list) and len(record) == len(HEADER):
-                    values = tuple(map(str, record))  # written as text: read back as text
+                    texts = list(map(str, record))  # written as text: read back as text
+                    values = tuple(map(shared.setdefault, texts, texts))
                     if values[1]:
                         out[(values[0], values[1])] = values
     return out
@@ -112,10 +114,17 @@ def _number(value: str) -> float:
         return float("nan")
 
 
+def _texts(column: np.ndarray, text: Any) -> list[str]:
+    """``text(distinct values)`` for every value: each distinct text one object."""
+    distinct, inverse = np.unique(column, return_inverse=True)
+    return list(map(text(distinct).tolist().__getitem__, inverse.tolist()))
+
+
 def _iso(column: np.ndarray) -> list[str]:
-    """Dates as ISO text ("" for NaT), each distinct one formatted once."""
-    days, inverse = np.unique(column, return_inverse=True)
-    return np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))[inverse].tolist()
+    """Dates as ISO text ("" for NaT)."""
+    return _texts(
+        column, lambda days: np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D"))
+    )
 
 
 def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
@@ -125,7 +134,7 @@ def records_for(sheet: str, ids: Sequence[str], memory: Memory) -> Records:
         [sheet] * len(rows),
         [ids[row] for row in rows],
         _iso(memory.last_contact[rows]),
-        memory.attempts[rows].astype(np.int64).astype(str).tolist(),
+        _texts(memory.attempts[rows].astype(np.int64), lambda counts: counts.astype(str)),
         np.where(memory.conversation[rows], "yes", "").tolist(),
         _iso(memory.lost_since[rows]),
         _iso(memory.stale_since[rows]),
