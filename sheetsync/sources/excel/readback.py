@@ -146,10 +146,6 @@ class SheetChecker:
         return got == want
 
 
-#: the children yield the CPU to the sync that waits for their verdict only at the end
-_NICE = 10
-
-
 class _Child:
     """One child process running :mod:`.sheetcheck`, fed through a pipe by a thread."""
 
@@ -157,13 +153,7 @@ class _Child:
 
     def __init__(self, xml: bool, setup: Setup | None, queued: int | None = None) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-S",
-                str(Path(__file__).with_name("sheetcheck.py")),
-                str(_NICE),
-            ],
+            [sys.executable, "-I", "-S", str(Path(__file__).with_name("sheetcheck.py"))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -12,7 +12,6 @@ in the zip), ``b`` a block of whole rows, ``e`` the end. On standard output: a p
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
 import sys
@@ -196,8 +195,6 @@ def frame(kind: bytes, payload: bytes) -> bytes:
 
 
 def main() -> None:
-    if len(sys.argv) > 1:
-        os.nice(int(sys.argv[1]))
     read = sys.stdin.buffer.read
     check: PartCheck | None = None
     inflater = None

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, islice, repeat
-from operator import itemgetter, lt
+from operator import add, getitem, itemgetter, lt
 from typing import NamedTuple, Protocol
 
 from lxml import etree
@@ -338,27 +338,6 @@ class CellBuilder(Protocol):
         ...
 
 
-@lru_cache(maxsize=256)
-def _cells_from(prefix: bytes, col: int) -> re.Pattern[bytes]:
-    """A cell start tag ``<c r="..."`` in column ``col`` or to its right, or one spelled other
-    than ``<c r="``, or with a lower-case ref (not worth the trouble: the caller falls back to
-    the careful path)."""
-    letters = col_letter(col)
-    right = [f"[A-Z]{{{len(letters) + 1},3}}", "[a-z]"] if len(letters) < 3 else ["[a-z]"]
-    for i, letter in enumerate(letters):
-        rest = len(letters) - i - 1
-        if letter != "Z":
-            right.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{rest}}}")
-    right.append(letters)
-    return re.compile(
-        b"<"
-        + re.escape(prefix)
-        + rb'c(?:[\t\r\n/>]| (?!r=")| r="(?:'
-        + "|".join(right).encode()
-        + rb")\d)"
-    )
-
-
 def has_markup(data: bytes) -> bool:
     """Whether ``data`` holds a comment, CDATA section, declaration or processing instruction
     (``<!``, ``<?``), found by their rare second character."""
@@ -414,6 +393,9 @@ class RowEditor:
         self._cell_open = b"<" + prefix + b'c r="'
         self._cell_close = patterns.cell_close
         self._row_close = patterns.row_close
+        self._cell_start = b"<" + prefix + b"c"
+        #: in "\0"-separated cell starts, the column letters of each
+        self._last_ref = re.compile(b"\0<" + re.escape(prefix) + rb'c r="([A-Z]{1,3})\d')
         #: a cell's start tag spelled other than ``<c r="``
         self._other_cell_start = re.compile(b"<" + re.escape(prefix) + rb'c(?:[\t\r\n/>]| (?!r="))')
 
@@ -458,10 +440,10 @@ class RowEditor:
     def _append_block(self, data: bytes) -> list[bytes] | None:
         """The bulk edit of ``data``, whole rows, when it applies; else None (nothing done).
 
-        It applies when every row is spelled ``<row r="N"`` with an end tag, in order, every
-        cell ``<c r="``, the rows with changes are all here (none to insert), and some changed
-        columns have no cell at or right of them in any of these rows ("appended": a first
-        sync adding the tool's columns). Their new cells go right before each row's end tag:
+        It applies when every row is spelled ``<row r="N"`` with an end tag, in order, the
+        last cell of each is spelled ``<c r="``, the rows with changes are all here (none to
+        insert), and some changed columns are right of every row's last cell ("appended": a
+        first sync adding the tool's columns; cells keep column order in a row). Their new cells go right before each row's end tag:
         one split, one join. A change left of them (a reset Attempts, a filled ID) is made in
         its row by :meth:`_edit_row`; so is every change of a row with a row style for its
         cells."""
@@ -493,11 +475,11 @@ class RowEditor:
         if not slices:
             self._k, self._previous = k_end, last
             return [data]
-        edited: dict[int, tuple[int, int]] = {}  # changed columns with cells at or right
-        for col, span in slices.items():
-            if _cells_from(self.prefix, col).search(data) is None:
-                break
-            edited[col] = span
+        right = self._rightmost_cell(pieces, count)
+        if right is None:
+            return None
+        # changed columns with a cell at or right of them
+        edited = {col: span for col, span in slices.items() if col <= right}
         appended = {col: span for col, span in slices.items() if col not in edited}
         if not appended:
             return None
@@ -545,6 +527,19 @@ class RowEditor:
         if self.new_xml is not None:
             self.new_xml += inserts
         return out
+
+    def _rightmost_cell(self, pieces: list[bytes], count: int) -> int | None:
+        """The column of the rightmost last cell of the rows (each piece up to its end tag:
+        ``count`` of them), -1 when none has a cell; None when a last cell has no ref."""
+        cell = self._cell_start
+        starts = list(map(bytes.rfind, islice(pieces, count), repeat(cell)))
+        # the start of every row's last cell, in one text to read all their refs at once
+        ends = map(add, starts, repeat(len(cell) + 20))
+        heads = b"\0" + b"\0".join(map(getitem, pieces, map(slice, starts, ends)))
+        letters = self._last_ref.findall(heads)
+        if len(letters) != count - starts.count(-1):
+            return None  # a last cell without a ref (or none where one seemed to be)
+        return max(map(_col, set(letters)), default=-1)
 
     def _inserts(
         self, cols: list[int], refs: list[bytes], columns: list[list[bytes]]
