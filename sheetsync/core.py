@@ -8,12 +8,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import compress
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sheetsync import choices, memory
 from sheetsync.cells import (
@@ -29,12 +29,16 @@ from sheetsync.cells import (
     quote,
     text_key,
 )
+from sheetsync.codes import factorize
 from sheetsync.config import Config
 from sheetsync.engine import Prospects, decide
 from sheetsync.highlight import HIGHLIGHT
 from sheetsync.schema import FIELD_HEADERS, WHO_FIELDS, Layout, match_headers
 from sheetsync.sources.base import Cell, ColumnChanges, PlanCells, SheetData, WritePlan
 from sheetsync.workdays import Calendar
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: the tool's output columns, in the order the result table shows them
 OUTPUT_FIELDS = ("next_contact", "next_action", "flag", "why", "attempts")
@@ -58,11 +62,21 @@ class Summary:
 @dataclass
 class SyncResult:
     plan: WritePlan
-    #: one row per data row: Next Contact, Next Action, Flag, Why, Attempts (None = blank)
-    table: pd.DataFrame
+    #: the tool's output columns (OUTPUT_FIELDS), one value per data row (None = blank)
+    outputs: dict[str, list[Any]]
     summary: Summary
     layout: Layout
     ids: list[str]
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """One row per data row: Next Contact, Next Action, Flag, Why, Attempts (None =
+        blank). (pandas is imported here, for whoever wants a frame: a sync needs none.)"""
+        from pandas import DataFrame
+
+        return DataFrame(
+            {FIELD_HEADERS[name][0]: self.outputs[name] for name in OUTPUT_FIELDS}, dtype=object
+        )
 
 
 def _column(rows: Sequence[Sequence[Cell]], col: int | None, n: int) -> list[Cell]:
@@ -148,7 +162,7 @@ def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
     duplicate = _duplicates(ids, blank, problems)
 
     owners_raw = col("owner")
-    owner_codes, _ = pd.factorize(np.array(map_unique(owners_raw, owner_key), dtype=object))
+    owner_codes, _ = factorize(np.array(map_unique(owners_raw, owner_key), dtype=object))
     owner_names = map_unique(owners_raw, lambda v: " ".join(text_key(v).split()) or UNASSIGNED)
 
     epoch, order = data.epoch, config.date_order
@@ -267,16 +281,18 @@ def _summary(
 ) -> Summary:
     """Counts per flag and per owner (shown by the first spelling of each owner)."""
     rows = np.flatnonzero(~prospects.blank)
-    counts = pd.crosstab(prospects.owner[rows], flags[rows]) if len(rows) else pd.DataFrame()
+    flag_of = flags[rows].tolist()
+    pairs = Counter(zip(prospects.owner[rows].tolist(), flag_of, strict=True))
+    codes, first = np.unique(prospects.owner[rows], return_index=True)
     owners = {}
-    for code, row in counts.iterrows():
-        name = owner_names[int(rows[np.argmax(prospects.owner[rows] == code)])]
-        owners[name] = {f: int(row[f]) for f in choices.FLAGS if row.get(f)}
-    totals = pd.Series(flags[rows]).value_counts()
+    for code, at in zip(codes.tolist(), first.tolist(), strict=True):
+        name = owner_names[int(rows[at])]
+        owners[name] = {f: pairs[code, f] for f in choices.FLAGS if pairs.get((code, f))}
+    totals = Counter(flag_of)
     return Summary(
         rows_read=len(prospects),
         prospects=len(rows),
-        flags={f: int(totals[f]) for f in choices.FLAGS if f in totals},
+        flags={f: totals[f] for f in choices.FLAGS if totals.get(f)},
         owners=dict(sorted(owners.items())),
         cells_changed=len(cells),
         rows_changed=len(set().union(*(rows for rows, _ in cells.columns.values())) - {0}),
@@ -304,9 +320,6 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         "why": decisions.why.tolist(),
         "attempts": [None if a != a else int(a) for a in decisions.attempts.tolist()],
     }
-    table = pd.DataFrame(
-        {FIELD_HEADERS[name][0]: outputs[name] for name in OUTPUT_FIELDS}, dtype=object
-    )
     # A CHECK row's Attempts is the rep's to fix: left as typed.
     cells = _changed_cells(data, layout, outputs, ids, sheet.assigned, decisions.flag == "CHECK")
 
@@ -334,7 +347,7 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
         owner_col=owner_col,
         owners=tuple(o for o in summary.owners if o != UNASSIGNED) if owner_col is not None else (),
     )
-    return SyncResult(plan=plan, table=table, summary=summary, layout=layout, ids=ids)
+    return SyncResult(plan=plan, outputs=outputs, summary=summary, layout=layout, ids=ids)
 
 
 def _one_object_each(values: list[Any]) -> list[Any]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
+from sheetsync.codes import factorize
 from sheetsync.config import WEEKDAYS, Rules
 
 NAT = np.datetime64("NaT", "D")
@@ -75,7 +75,7 @@ class Calendar:
 def per_distinct_day(function: Callable[[np.ndarray], np.ndarray], days: np.ndarray) -> np.ndarray:
     """``function(days)``, computed once per distinct day: a sheet repeats its dates a lot."""
     days = np.asarray(days, dtype="datetime64[D]")
-    codes, uniques = pd.factorize(days.view(np.int64))
+    codes, uniques = factorize(days.view(np.int64))
     return function(uniques.view("datetime64[D]"))[codes]
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-import pandas as pd
 
 from sheetsync import choices
+from sheetsync.codes import factorize
 
 
 class Reason(IntEnum):
@@ -88,10 +88,10 @@ def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
     """One code per distinct combination of the columns' values (int64 hashing, no objects)."""
     codes = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        col_codes, uniques = pd.factorize(column)
+        col_codes, uniques = factorize(column)
         codes = codes * len(uniques) + col_codes
         if len(uniques) > 1:
-            codes, _ = pd.factorize(codes)  # keep the product small
+            codes, _ = factorize(codes)  # keep the product small
     return codes
 
 
