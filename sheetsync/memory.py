@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.cells import text_key
+from sheetsync.cells import map_unique, text_key
 from sheetsync.engine import Memory
 from sheetsync.sources.base import Cell
 
@@ -66,16 +68,35 @@ def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
                 records = json.loads(cell)
             except ValueError:  # a hand-edited cell: what cannot be read is forgotten
                 continue
-            for record in records if isinstance(records, list) else ():
-                if isinstance(record, list) and len(record) == len(HEADER):
-                    texts = list(map(str, record))  # written as text: read back as text
-                    values = tuple(map(shared.setdefault, texts, texts))
-                    if values[1]:
-                        out[(values[0], values[1])] = values
+            if not isinstance(records, list):
+                continue
+            width = len(HEADER)
+            # in bulk: the values of the cell's well-formed records, as text (the way they
+            # were written), each distinct text one object, cut back into records
+            flat = list(
+                chain.from_iterable(r for r in records if type(r) is list and len(r) == width)
+            )
+            if set(map(type, flat)) - {str}:
+                flat = list(map(str, flat))
+            flat = list(map(shared.setdefault, flat, flat))
+            kept = list(zip(*[iter(flat)] * width, strict=True))
+            ids = list(map(itemgetter(1), kept))
+            if "" in ids:  # a record without an ID is no row's
+                kept = [record for record in kept if record[1]]
+                ids = list(map(itemgetter(1), kept))
+            out.update(zip(zip(map(itemgetter(0), kept), ids, strict=True), kept, strict=True))
     return out
 
 
 def _dates(values: list[str]) -> np.ndarray:
+    """ISO dates as datetime64[D] (NaT for blank or unreadable), each distinct text parsed
+    once."""
+    index = {value: i for i, value in enumerate(dict.fromkeys(values))}
+    distinct = _parse_dates(list(index))
+    return distinct[np.fromiter(map(index.__getitem__, values), np.int64, len(values))]
+
+
+def _parse_dates(values: list[str]) -> np.ndarray:
     try:
         return np.array(values, dtype="datetime64[D]")
     except ValueError:  # a hand-edited cell: ignore what cannot be read
@@ -90,21 +111,28 @@ def _dates(values: list[str]) -> np.ndarray:
 
 def align(records: Records, sheet: str, ids: Sequence[str], valid: np.ndarray) -> Memory:
     """The remembered record of each row, by ID (rows with ``valid`` False get none)."""
-    keys = [key for key in records if key[0] == sheet]
-    index = {key[1]: i for i, key in enumerate(keys)}
-    found = np.array([index.get(row_id, -1) if row_id else -1 for row_id in ids], dtype=np.int64)
-    columns = list(zip(*(records[key] for key in keys), strict=True)) or [()] * len(HEADER)
-    values = dict(zip(HEADER, (list(c) for c in columns), strict=True))
+    kept = [record for key, record in records.items() if key[0] == sheet]
+    index = {record[1]: i for i, record in enumerate(kept)}
+    found = np.fromiter(map(index.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
+    values = {name: list(map(itemgetter(i), kept)) for i, name in enumerate(HEADER)}
     stored = Memory(
-        known=np.ones(len(keys), dtype=bool),
-        attempts=np.array([_number(v) for v in values["attempts"]], dtype=float),
-        conversation=np.array([v.casefold() == "yes" for v in values["conversation"]], dtype=bool),
-        stage=np.array([_STAGE_CODES.get(v.casefold(), 0) for v in values["stage"]], np.int8),
+        known=np.ones(len(kept), dtype=bool),
+        attempts=np.array(map_unique(values["attempts"], _number), dtype=float),
+        conversation=np.array(map_unique(values["conversation"], _yes), dtype=bool),
+        stage=np.array(map_unique(values["stage"], _stage_code), np.int8),
         **{name: _dates(values[name]) for name in _DATES},
     )
-    if not len(keys):
+    if not kept:
         return Memory.empty(len(ids))
     return stored.take(np.maximum(found, 0), (found >= 0) & valid)
+
+
+def _yes(value: str) -> bool:
+    return value.casefold() == "yes"
+
+
+def _stage_code(value: str) -> int:
+    return _STAGE_CODES.get(value.casefold(), 0)
 
 
 def _number(value: str) -> float:
