@@ -11,7 +11,7 @@ from enum import IntEnum
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.codes import factorize
+from sheetsync.codes import combined_codes
 
 
 class Reason(IntEnum):
@@ -84,17 +84,6 @@ def _attempts(count: int) -> str:
     return "1 attempt" if count == 1 else f"{count} attempts"
 
 
-def _combined_codes(columns: list[np.ndarray]) -> np.ndarray:
-    """One code per distinct combination of the columns' values (int64 hashing, no objects)."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        col_codes, uniques = factorize(column)
-        codes = codes * len(uniques) + col_codes
-        if len(uniques) > 1:
-            codes, _ = factorize(codes)  # keep the product small
-    return codes
-
-
 def render(**params: np.ndarray) -> np.ndarray:
     """Format every row's reason (object array; None for BLANK and CHECK rows).
 
@@ -106,7 +95,7 @@ def render(**params: np.ndarray) -> np.ndarray:
         else np.asarray(params[name], dtype=np.int64)
         for name in _PARAMS
     ]
-    codes = _combined_codes(columns)
+    codes = combined_codes(columns)
     count = int(codes.max()) + 1 if len(codes) else 0
     first = np.empty(count, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
