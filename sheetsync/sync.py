@@ -117,6 +117,7 @@ def sync_source(
             "would change" if dry_run else "written",
         )
     finally:
+        source.close()
         if collecting:
             gc.enable()
         logging.getLogger("sheetsync").removeHandler(warnings)

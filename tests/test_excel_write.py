@@ -987,3 +987,27 @@ def test_new_cells_are_parsed_when_the_rows_they_join_are_not(
     with pytest.raises(SourceError, match=r"internal error: .*not well-formed"):
         source.write(first_plan())
     assert path.read_bytes() == content
+
+
+def test_a_dry_run_stops_the_check_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of the sheet as read runs in a child process; a sync that does not write
+    (a dry run) stops it rather than leave it behind."""
+    from sheetsync.config import Config
+    from sheetsync.sources.excel import readback
+    from sheetsync.sync import sync_source
+
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    started: list[readback.OriginalCheck] = []
+    original = readback.OriginalCheck.__init__
+
+    def init(self: readback.OriginalCheck, *args: object) -> None:
+        original(self, *args)
+        started.append(self)
+
+    monkeypatch.setattr(readback.OriginalCheck, "__init__", init)
+    source = ExcelSource(xlsxwriter_book(tmp_path / "p.xlsx"))
+    report = sync_source(source, Config(), dt.date(2026, 11, 24), dry_run=True)
+    assert report.dry_run and not report.written
+    assert len(started) == 1 and started[0]._child.process.returncode is not None

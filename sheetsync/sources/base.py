@@ -171,3 +171,8 @@ class Source(Protocol):
         the first time. A plan with nothing to change and highlighting already installed must
         not touch the source at all."""
         ...
+
+    def close(self) -> None:
+        """Release what the source holds between read and write (an Excel source's check
+        process); the source can be read again after. Safe to call twice."""
+        ...

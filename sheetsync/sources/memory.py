@@ -37,3 +37,6 @@ class MemorySource:
         self.data.rows = grid[1:]
         if plan.memory is not None:
             self.data.memory = [list(r) for r in plan.memory]
+
+    def close(self) -> None:
+        """Nothing to release."""

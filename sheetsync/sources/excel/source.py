@@ -138,6 +138,10 @@ class ExcelSource:
             )
         return True
 
+    def close(self) -> None:
+        """Stop the check of the sheet as read, if :meth:`write` did not use it (a dry run)."""
+        self._close_check()
+
     def _close_check(self) -> None:
         if self._original is not None:
             self._original.close()

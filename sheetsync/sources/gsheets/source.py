@@ -226,6 +226,9 @@ class GoogleSheetSource:
             else [[from_api(v) for v in line] for line in memory_values],
         )
 
+    def close(self) -> None:
+        """Nothing held between read and write (each call is its own request)."""
+
     # --- write ----------------------------------------------------------------------------
 
     def write(self, plan: WritePlan) -> None:
