@@ -44,10 +44,12 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _by_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """``factorize`` through a table of the values' range; None when it is too wide."""
+    if values.dtype.kind == "i" and values.dtype != np.int64:
+        values = values.astype(np.int64)  # a narrow type would overflow below
     low, high = values.min(), values.max()
     if int(high) - int(low) >= _TABLE_SLOTS * len(values) + 1024:
         return None
-    offsets = (values - low).astype(np.intp)  # in the values' own type: no overflow
+    offsets = (values - low).astype(np.intp)  # int64 or uint64: no overflow
     present = np.zeros(int(high) - int(low) + 1, dtype=bool)
     present[offsets] = True
     slots = np.cumsum(present) - 1

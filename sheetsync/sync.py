@@ -117,11 +117,13 @@ def sync_source(
             "would change" if dry_run else "written",
         )
     finally:
-        source.close()
-        if collecting:
-            gc.enable()
-        logging.getLogger("sheetsync").removeHandler(warnings)
-        lock.release()
+        try:
+            source.close()
+        finally:
+            if collecting:
+                gc.enable()
+            logging.getLogger("sheetsync").removeHandler(warnings)
+            lock.release()
     return Report(
         source=source.key,
         summary=result.summary,

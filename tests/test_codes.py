@@ -75,3 +75,8 @@ def test_rows_that_mix_to_the_same_number_still_get_two_codes() -> None:
     # (0, 0) and (1, -mix) mix to the same 64-bit number: 0 * mix + 0 == 1 * mix - mix
     codes = combined_codes([np.array([0, 1, 0]), np.array([0, other, 0])])
     assert codes[0] == codes[2] != codes[1]
+
+
+def test_narrow_integer_types() -> None:
+    codes, uniques = factorize(np.array([-100, 100, -100], dtype=np.int8))
+    assert codes.tolist() == [0, 1, 0] and uniques.tolist() == [-100, 100]

@@ -1011,3 +1011,45 @@ def test_a_dry_run_stops_the_check_it_started(
     report = sync_source(source, Config(), dt.date(2026, 11, 24), dry_run=True)
     assert report.dry_run and not report.written
     assert len(started) == 1 and started[0]._child.process.returncode is not None
+
+
+def test_a_check_process_that_dies_leaves_the_whole_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of the sheet as read dies (out of memory, killed): the sheet is not called
+    damaged; the new part is then checked whole, and saved."""
+    from sheetsync.sources.excel import readback
+
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    original = readback.OriginalCheck.__init__
+
+    def init_and_kill(self: readback.OriginalCheck, *args: object) -> None:
+        original(self, *args)
+        self._child.process.kill()
+
+    monkeypatch.setattr(readback.OriginalCheck, "__init__", init_and_kill)
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    source = ExcelSource(path)
+    source.read()
+    source.write(first_plan())
+    assert values(path, "Prospects")[0][5:9] == OWNED
+
+
+def test_numpy_and_pandas_values_are_checked_in_a_child_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from sheetsync.sources.excel import readback
+
+    monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    plan = WritePlan(
+        cells={(1, 5): np.int64(7), (2, 5): np.float64(2.5), (3, 5): pd.Timestamp("2026-11-30")},
+        width=6,
+        height=4,
+    )
+    ExcelSource(path).write(plan)
+    rows = ExcelSource(path).read().rows
+    assert [row[5] for row in rows] == [7, 2.5, dt.date(2026, 11, 30)]

@@ -61,9 +61,12 @@ class PlanCells(Mapping[tuple[int, int], Cell]):
         return self._columns
 
     def __getitem__(self, key: tuple[int, int]) -> Cell:
-        row, col = key
-        rows, values = self._columns.get(col, ((), ()))
-        i = bisect_left(rows, row)
+        try:
+            row, col = key
+            rows, values = self._columns.get(col, ((), ()))
+            i = bisect_left(rows, row)
+        except (TypeError, ValueError):  # not a (row, col) pair: no such cell, as in a dict
+            raise KeyError(key) from None
         if i < len(rows) and rows[i] == row:
             return values[i]
         raise KeyError(key)

@@ -42,7 +42,7 @@ def _number(value: int | float, where: bytes) -> bytes:
         raise SourceError(f"cell {where.decode()}: {exc}") from exc
 
 
-def _plain(value: object) -> object:
+def plain(value: object) -> object:
     """``value`` as one of the plain types a cell holds, or None if it is none of them
     (numpy numbers, pandas Timestamps and other subclasses come in from a data frame)."""
     if isinstance(value, str):
@@ -125,7 +125,9 @@ class CellEncoder:
             ]
         cache = self._tails.setdefault(style, {})
         tails: dict[object, bytes] = {}
-        for value, ref in dict(zip(values, row_refs, strict=True)).items():
+        # each distinct value with the first row holding it (named by errors, as row by row)
+        first = dict(zip(reversed(values), reversed(row_refs), strict=True))
+        for value, ref in first.items():
             tail = cache.get(value) if value is not None else b""
             if tail is None:
                 tail = self(letters + ref, value, style, False, b"")[cut + len(ref) :]
@@ -160,7 +162,7 @@ class CellEncoder:
             if style:
                 style = self.styles.number_style(style)
             rest = self.value_open + _number(value, ref) + self.value_close  # type: ignore[arg-type]
-        elif (cast := _plain(value)) is not None:  # subclasses and numpy numbers: slow path
+        elif (cast := plain(value)) is not None:  # subclasses and numpy numbers: slow path
             return self(ref, cast, style, keep_s, kept)
         else:
             raise SourceError(f"cell {ref.decode()}: cannot write a {kind.__name__} value")
@@ -219,7 +221,7 @@ def _memory_cell(ref: bytes, value: object) -> bytes:
         return b'<c r="' + ref + b'" t="b"><v>' + (b"1" if value else b"0") + b"</v></c>"
     if isinstance(value, dt.date):
         return _memory_cell(ref, value.isoformat())
-    plain = _plain(value)
-    if plain is None:
+    simple = plain(value)
+    if simple is None:
         raise SourceError(f"memory cell {ref.decode()}: cannot write a {kind.__name__} value")
-    return _memory_cell(ref, plain)
+    return _memory_cell(ref, simple)

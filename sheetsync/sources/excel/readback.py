@@ -24,8 +24,9 @@ from pathlib import Path
 from ...errors import SourceError
 from ..base import Cell, ColumnChanges
 from .cells import cell_ref, col_letter, date_serial, decode_text
+from .cellxml import plain
 from .package import Compressed, Package
-from .sheetcheck import PartCheck, Setup, Verdict, frame
+from .sheetcheck import VERDICT_MARK, PartCheck, Setup, Verdict, frame
 from .styles import StyleBook
 
 _TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>(.*?)</(?:[A-Za-z_][\w.-]*:)?t>", re.S)
@@ -37,6 +38,18 @@ _T_ATTR = re.compile(rb"""\st\s*=\s*["'](\w+)["']""")
 def internal_error(label: str, what: str) -> SourceError:
     """The error for a new package that fails a check (a bug: the workbook is left as it was)."""
     return SourceError(f"internal error: {what} in the new {label}; nothing was changed")
+
+
+_PLAIN_TYPES = {str, int, float, bool, dt.date, dt.datetime, type(None)}
+
+
+def _plain_values(changes: ColumnChanges) -> ColumnChanges:
+    """A column's changes with plain Python values (numpy numbers, pandas timestamps... made
+    plain, as the encoder writes them): the child that checks them has no numpy to unpickle."""
+    rows, values = changes
+    if set(map(type, values)) <= _PLAIN_TYPES:
+        return changes
+    return rows, [value if type(value) in _PLAIN_TYPES else plain(value) for value in values]
 
 
 class SheetChecker:
@@ -58,7 +71,7 @@ class SheetChecker:
         self.label = label
         self.epoch = epoch
         self.styles = styles
-        self.expected = dict(expected or {})
+        self.expected = {col: _plain_values(changes) for col, changes in (expected or {}).items()}
         self._setup = (
             Setup(prefix, {col_letter(col).encode(): col for col in self.expected}, self.expected)
             if self.expected
@@ -152,6 +165,8 @@ class _Child:
     QUEUED = 4  # frames waiting for the pipe at most (bounds the memory held)
 
     def __init__(self, xml: bool, setup: Setup | None, queued: int | None = None) -> None:
+        fields = None if setup is None else (setup.prefix, setup.letters, setup.expected)
+        first = frame(b"s", pickle.dumps((xml, fields)))  # before the child: may fail
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", str(Path(__file__).with_name("sheetcheck.py"))],
             stdin=subprocess.PIPE,
@@ -163,8 +178,7 @@ class _Child:
         )
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
-        fields = None if setup is None else (setup.prefix, setup.letters, setup.expected)
-        self.queue.put(frame(b"s", pickle.dumps((xml, fields))))
+        self.queue.put(first)
 
     def _pump(self) -> None:
         pipe = self.process.stdin
@@ -193,6 +207,18 @@ class _Child:
         self.process.wait()
         return out
 
+    def verdict(self) -> Verdict | str:
+        """The child's verdict, or what went wrong when it gave none (it died, or failed)."""
+        out = self.output()
+        at = out.rfind(VERDICT_MARK)
+        try:
+            if at < 0:
+                raise ValueError("no verdict")
+            return Verdict(*pickle.loads(out[at + len(VERDICT_MARK) :]))
+        except Exception as exc:  # anything but a verdict: the child failed
+            text = out[: max(at, 0)].decode(errors="replace").strip()[-300:]
+            return text or f"{exc} (exit code {self.process.returncode})"
+
     def kill(self) -> None:
         if self.process.returncode is None:
             self.process.kill()
@@ -214,7 +240,7 @@ class ChildSheetChecker(SheetChecker):
         if self._setup is not None:
             try:
                 self._cells = _Child(False, self._setup)
-            except OSError:
+            except BaseException:
                 self._xml.kill()
                 raise
 
@@ -242,12 +268,10 @@ class ChildSheetChecker(SheetChecker):
         return Verdict(error) if error is not None else verdicts[-1]
 
     def _read_verdict(self, child: _Child) -> Verdict:
-        out = child.output()
-        try:
-            return Verdict(*pickle.loads(out))
-        except Exception as exc:  # anything but a verdict: the child failed
-            what = out.decode(errors="replace").strip()[-300:] or f"no verdict ({exc})"
-            raise internal_error(self.label, f"{self.part} could not be checked: {what}") from exc
+        verdict = child.verdict()
+        if isinstance(verdict, str):
+            raise internal_error(self.label, f"{self.part} could not be checked: {verdict}")
+        return verdict
 
     def close(self) -> None:
         for child in self._children():
@@ -273,13 +297,13 @@ class OriginalCheck:
             self._child.queue.put(frame(kind, raw[start : start + self._FRAME]))
         self._child.end()
 
-    def error(self) -> str | None:
-        """None when the part is well-formed XML, else what is wrong (waits for the child)."""
-        out = self._child.output()
-        try:
-            return Verdict(*pickle.loads(out)).error
-        except Exception:  # anything but a verdict: the child failed
-            return out.decode(errors="replace").strip()[-300:] or "no verdict"
+    def result(self) -> bool | str:
+        """True when the part is well-formed XML, the parser's error when it is not, False
+        when the check could not be done (the child failed): waits for the child."""
+        verdict = self._child.verdict()
+        if isinstance(verdict, str):
+            return False
+        return True if verdict.error is None else verdict.error
 
     def close(self) -> None:
         self._child.kill()
@@ -319,7 +343,8 @@ def sheet_checker(
     """A checker for a part of about ``size`` bytes: in a child process when it is big (and a
     child can start), else here."""
     if size >= CHILD_CHECK_SIZE and not getattr(sys, "frozen", False) and sys.executable:
-        with contextlib.suppress(OSError):
+        # no child (none can start, or the values will not pickle): checked here instead
+        with contextlib.suppress(OSError, pickle.PicklingError, TypeError):
             return ChildSheetChecker(part, label, prefix, expected, epoch, styles)
     return SheetChecker(part, label, prefix, expected, epoch, styles)
 

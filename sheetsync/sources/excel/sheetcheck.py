@@ -7,7 +7,8 @@ sheets and decodes what comes back.
 Protocol of the child: frames on standard input, each a kind byte and an 8-byte big-endian
 length, then the payload: ``s`` the setup (first: a pickle of (check the XML?, the fields of
 :class:`Setup` as a tuple or None)), ``x`` XML outside the rows (or all of it), ``d`` deflated XML (a part as stored
-in the zip), ``b`` a block of whole rows, ``e`` the end. On standard output: a pickle of the fields of :class:`Verdict`, as a tuple.
+in the zip), ``b`` a block of whole rows, ``e`` the end. On standard output: ``VERDICT_MARK``, then a pickle of the fields of
+:class:`Verdict` as a tuple.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _LETTERS = itemgetter(0)
 _NUMBER = itemgetter(1)
 _PAYLOAD = itemgetter(2)
 HEADER = 9  # kind byte + length
+#: what precedes the verdict on standard output (anything before it is not the verdict)
+VERDICT_MARK = b"\nsheetsync verdict\n"
 
 
 class CheckFailed(Exception):
@@ -221,7 +224,8 @@ def main() -> None:
         else:
             check.feed(payload, rows=kind == b"b")
     verdict = check.verdict()  # as a plain tuple: the parent knows no __main__.Verdict
-    sys.stdout.buffer.write(pickle.dumps((verdict.error, verdict.found, verdict.pairs)))
+    out = sys.stdout.buffer
+    out.write(VERDICT_MARK + pickle.dumps((verdict.error, verdict.found, verdict.pairs)))
 
 
 if __name__ == "__main__":

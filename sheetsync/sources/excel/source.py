@@ -124,19 +124,19 @@ class ExcelSource:
 
     def _original_passed(self, part: str | None) -> bool:
         """Whether the check of the sheet part started by :meth:`read` passed (False when
-        there was none); refuses a sheet whose XML is not well-formed."""
+        there was none or it could not be done); refuses a sheet whose XML is not well-formed."""
         check, self._original = self._original, None
         if check is None or check.part != part:
             if check is not None:
                 check.close()
             return False
-        error = check.error()
-        if error is not None:
+        result = check.result()
+        if isinstance(result, str):
             raise WorkbookRefused(
-                f"{self.path.name}: the XML of sheet {part} is damaged ({error}); open the "
+                f"{self.path.name}: the XML of sheet {part} is damaged ({result}); open the "
                 "workbook in Excel, let it repair it, save it and run again"
             )
-        return True
+        return result  # False: not checked (the child failed): the new part is checked whole
 
     def close(self) -> None:
         """Stop the check of the sheet as read, if :meth:`write` did not use it (a dry run)."""
