@@ -2,9 +2,12 @@
 
 Before (while the parts are compressed): every new XML part must be well-formed, and every
 changed cell is decoded from the new worksheet XML and compared with the value the plan asked
-for. After: the temporary file is re-opened as a zip; it must list the expected parts, every
-copied part must keep its original CRC and sizes, and every new part must have the CRC and size
-of the XML that was checked and decompress without error (zipfile verifies the CRC).
+for. A big sheet is checked by child processes (:mod:`.sheetcheck`) on the other core: its XML
+as read while it is read (:class:`OriginalCheck`), after which only the XML a bulk edit adds
+needs parsing, and the new sheet's cells and XML while it is written (:class:`ChildSheetChecker`).
+After: the temporary file is re-opened as a zip; it must list the expected parts, every copied
+part must keep its original CRC and sizes, and every new part must have the CRC and size of the
+XML that was checked and inflate to them.
 """
 
 from __future__ import annotations

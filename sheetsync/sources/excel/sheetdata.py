@@ -5,7 +5,8 @@ hundreds of MB). Rows are located by their start tags; a row without changes is 
 original bytes; in a row with changes, only the changed cells are re-written and every other cell
 (and the row's own attributes: height, style, outline level...) is copied byte for byte. Rows and
 cells without an ``r`` attribute get one where it keeps positions true; new rows are inserted in
-row order.
+row order. A block of rows that only gains cells right of its last ones (a first sync adding the
+tool's columns) is edited in bulk, with the same bytes as a row by row edit would write.
 
 SpreadsheetML gives this text enough structure for the scan: ``<row>`` and ``<c>`` never nest,
 attribute values of rows and cells never hold ``>``, and cell content never holds ``</c>``.
