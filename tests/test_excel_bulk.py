@@ -12,7 +12,7 @@ import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from xlsx_helpers import values
+from xlsx_helpers import values, write_typed_rows
 
 from sheetsync.sources.base import WritePlan
 from sheetsync.sources.excel import ExcelSource, sheetdata
@@ -58,16 +58,7 @@ def build(path: Path, rows: list[list[object]], styled: set[int]) -> None:
     bold = book.add_format({"bold": True})
     for r in styled:
         sheet.set_row(r, None, bold)  # a row style: customFormat="1" s="..."
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            if isinstance(value, dt.date):
-                sheet.write_datetime(r, c, value, date)
-            elif isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-            elif isinstance(value, str):
-                sheet.write_string(r, c, value)
-            elif value is not None:
-                sheet.write_number(r, c, value)
+    write_typed_rows(sheet, rows, date)
     book.close()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xlsx_helpers import changed_parts, members
+from xlsx_helpers import changed_parts, members, write_typed_rows
 
 from sheetsync.sources.base import HighlightRule, WritePlan
 from sheetsync.sources.excel import ExcelSource
@@ -54,16 +54,7 @@ def build(path: Path, grid: list[list[object]]) -> None:
     )
     date = book.add_format({"num_format": "yyyy-mm-dd"})
     sheet = book.add_worksheet("Prospects")
-    for r, row in enumerate(grid):
-        for c, value in enumerate(row):
-            if isinstance(value, dt.date):
-                sheet.write_datetime(r, c, value, date)
-            elif isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-            elif isinstance(value, str):
-                sheet.write_string(r, c, value)
-            elif value is not None:
-                sheet.write_number(r, c, value)
+    write_typed_rows(sheet, grid, date)
     book.add_worksheet("Other").write("A1", "untouched")
     book.close()
 

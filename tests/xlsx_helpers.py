@@ -335,3 +335,18 @@ def letters(col: int) -> str:
 def strip_ns(text: bytes) -> bytes:
     """XML without namespace declarations, for loose text assertions."""
     return re.sub(rb'\sxmlns(:\w+)?="[^"]*"', b"", text)
+
+
+def write_typed_rows(sheet: object, rows: list[list[object]], date: object) -> None:
+    """Write ``rows`` into an XlsxWriter worksheet from A1, each value as its own type: dates
+    with the format ``date``, booleans, texts always as text, numbers; None left empty."""
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, value, date)  # type: ignore[attr-defined]
+            elif isinstance(value, bool):
+                sheet.write_boolean(r, c, value)  # type: ignore[attr-defined]
+            elif isinstance(value, str):
+                sheet.write_string(r, c, value)  # type: ignore[attr-defined]
+            elif value is not None:
+                sheet.write_number(r, c, value)  # type: ignore[attr-defined]
