@@ -72,30 +72,18 @@ def build_rewrite(
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
     styles = StyleBook(package, workbook)
+    job = _Job(package, workbook, entry, plan, headers, pool, styles, label)
     rewrite = Rewrite()
     removed: list[str] = []
     if plan.cells or _layout_changes(package, entry, plan, headers, styles, label):
         try:
             with package.open(entry.part) as stream:
                 sheet = streamed_sheet(stream, label)
-                removed = _rewrite_sheet(
-                    package,
-                    workbook,
-                    entry,
-                    plan,
-                    headers,
-                    pool,
-                    sheet,
-                    styles,
-                    rewrite,
-                    original_checked,
-                )
+                removed = _rewrite_sheet(job, sheet, rewrite, original_checked)
         except NeedsWholePart:  # normalised and sorted: all of it is new
             sheet = whole_sheet(package.read(entry.part), label)
             rewrite = Rewrite()
-            removed = _rewrite_sheet(
-                package, workbook, entry, plan, headers, pool, sheet, styles, rewrite, False
-            )
+            removed = _rewrite_sheet(job, sheet, rewrite, False)
 
     chain = drop_cells(package, workbook, entry.sheet_id, removed)
     if chain is not None:
@@ -122,6 +110,20 @@ def build_rewrite(
         )
         rewrite.added.update({name: _small(name, data, label) for name, data in added.items()})
     return rewrite
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every step of one rewrite works on."""
+
+    package: Package
+    workbook: Workbook
+    entry: SheetEntry
+    plan: WritePlan
+    headers: Mapping[int, object]
+    pool: ThreadPoolExecutor
+    styles: StyleBook
+    label: str
 
 
 def _edit_head(sheet: SheetText, plan: WritePlan) -> HeadLayout:
@@ -179,82 +181,46 @@ def _layout_changes(
     return head.changed or tail.changed or bool(tables)
 
 
-def _rewrite_sheet(
-    package: Package,
-    workbook: Workbook,
-    entry: SheetEntry,
-    plan: WritePlan,
-    headers: Mapping[int, object],
-    pool: ThreadPoolExecutor,
-    sheet: SheetText,
-    styles: StyleBook,
-    rewrite: Rewrite,
-    trusted: bool,
-) -> list[str]:
+def _rewrite_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, trusted: bool) -> list[str]:
     """Stream the prospects sheet through the editor, the checks and the compressor; the new
     part goes into ``rewrite`` unless it comes out unchanged. Returns the refs of cells whose
     formula was replaced (for calcChain). The workbook is only edited once the rows are done,
-    so a restart on the whole part finds it untouched."""
-    assert entry.part is not None
-    label = f"{package.label} [{entry.name}]"
-    cells = plan.cells
-    head = _edit_head(sheet, plan)
-    old = package.find(entry.part)
+    so a restart on the whole part finds it untouched. ``trusted``: the old part's XML was
+    checked (only what is new then needs parsing)."""
+    assert job.entry.part is not None
+    cells = job.plan.cells
+    old = job.package.find(job.entry.part)
     assert old is not None
     check = sheet_checker(
-        entry.part,
-        label,
+        job.entry.part,
+        job.label,
         old.file_size + 64 * len(cells),
         sheet.prefix,
         columns_of(cells),
-        workbook.epoch,
-        styles,
+        job.workbook.epoch,
+        job.styles,
     )
     try:
-        return _stream_sheet(
-            package,
-            workbook,
-            entry,
-            plan,
-            headers,
-            pool,
-            sheet,
-            styles,
-            rewrite,
-            head,
-            check,
-            trusted,
-        )
+        return _stream_sheet(job, sheet, rewrite, check, trusted)
     finally:
         check.close()
 
 
 def _stream_sheet(
-    package: Package,
-    workbook: Workbook,
-    entry: SheetEntry,
-    plan: WritePlan,
-    headers: Mapping[int, object],
-    pool: ThreadPoolExecutor,
-    sheet: SheetText,
-    styles: StyleBook,
-    rewrite: Rewrite,
-    head: HeadLayout,
-    check: SheetChecker,
-    trusted: bool,
+    job: _Job, sheet: SheetText, rewrite: Rewrite, check: SheetChecker, trusted: bool
 ) -> list[str]:
+    package, workbook, entry, plan = job.package, job.workbook, job.entry, job.plan
     assert entry.part is not None
-    label = f"{package.label} [{entry.name}]"
     cells = plan.cells
-    columns = columns_of(cells)
-    deflater = StreamDeflater(pool)
+    head = _edit_head(sheet, plan)
     editor = RowEditor(
         sheet.prefix,
-        columns,
-        CellEncoder(sheet.prefix, workbook.epoch, styles, plan.date_format),
+        columns_of(cells),
+        CellEncoder(sheet.prefix, workbook.epoch, job.styles, plan.date_format),
         head.column_styles().get,
-        label,
+        job.label,
     )
+    deflater = StreamDeflater(job.pool)
 
     # each block is compressed on the pool and checked (by a child process for a big sheet)
     # while the next one is built here
@@ -278,9 +244,9 @@ def _stream_sheet(
             check.rows(block, None if new_xml is None else b"".join(new_xml))
             new_xml = None if new_xml is None else []
 
-    tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, headers, styles)
+    tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, job.headers, job.styles)
     for part, content in table_parts.items():
-        rewrite.replaced[part] = _small(part, content, label)
+        rewrite.replaced[part] = _small(part, content, job.label)
     if filter_ref is not None:
         workbook.set_filter_database(entry, filter_ref)
     deflater.feed(tail.text())
