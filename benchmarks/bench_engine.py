@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from naive_engine import naive_decide  # noqa: E402
 
 from sheetsync import choices  # noqa: E402
-from sheetsync.cells import code  # noqa: E402
+from sheetsync.cellvalues import code  # noqa: E402
 from sheetsync.config import Rules  # noqa: E402
 from sheetsync.engine import Memory, Prospects, decide  # noqa: E402
 from sheetsync.workdays import Calendar  # noqa: E402

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheetsync import choices
-from sheetsync.cells import code
+from sheetsync.cellvalues import code
 from sheetsync.config import Rules
 from sheetsync.engine import Memory, Prospects, decide
 from sheetsync.workdays import Calendar

@@ -62,9 +62,9 @@ from rulecases import (
 )
 
 from sheetsync.config import parse_config
-from sheetsync.core import plan_sync
 from sheetsync.sources.base import EPOCH_1900, EPOCH_1904, SheetData
-from sheetsync.sources.memory import MemorySource
+from sheetsync.sources.inmemory import InMemorySource
+from sheetsync.sync import plan_sync
 
 # ============================================================================================
 # Rule 0: stage inference (a blank Stage)
@@ -152,7 +152,7 @@ def test_rule_1_blank_rows_are_skipped():
 
 
 def test_rule_1_owned_values_left_in_a_blank_row_are_cleared():
-    src = MemorySource(blank_rows_sheet())
+    src = InMemorySource(blank_rows_sheet())
     sync(src, TUE)
     headers = [str(h) for h in src.data.headers]
     for i in (1, 3):

@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.cells import code
+from sheetsync.cellvalues import code
 from sheetsync.config import Rules
 from sheetsync.engine.cards import assign_cards
 from sheetsync.engine.frame import Decisions, Memory, Prospects, nat_column
