@@ -37,7 +37,7 @@ DO_NOT_CONTACT: str = "Do not contact"
 PRIORITIES: tuple[str, ...] = ("A", "B", "C")
 
 #: Phase: the buyer's phase (seed 004), in the order a buyer goes through them.
-#: ``sheetsync.config.PHASES`` holds the same names as config keys (lower case).
+#: ``sheetsync.config.PHASES`` derives the config keys from it (lower case).
 PHASES: tuple[str, ...] = (
     "Need",
     "Solutions",

@@ -4,7 +4,7 @@ It reads no clock, no file and no network, and knows nothing of Excel or Google 
 rule is applied to whole columns at once (numpy), so a million rows take about a second.
 """
 
-from sheetsync.engine.frame import Decisions, Memory, Prospects
+from sheetsync.engine.columns import Decisions, Memory, Prospects
 from sheetsync.engine.rules import decide
 
 __all__ = ["Decisions", "Memory", "Prospects", "decide"]
