@@ -187,7 +187,7 @@ class NaiveEngine:
         return day
 
     def count(self, row: dict[str, Any]) -> int:
-        """The Attempts table of PRODUCT.md."""
+        """The README's Attempts paragraph."""
         typed = row["attempts"] or 0  # "the typed value, blank = 0"
         if not row["known"]:
             return typed  # first sync
