@@ -1477,9 +1477,9 @@ def test_choice_values(stage, outcome, last_contact, next_contact, flag, action,
 # ============================================================================================
 
 
-def rule_8_priority_c_cut_at_2(f, open):
+def rule_8_priority_c_cut_at_2(f, undecided):
     """Priority C leads are cut after 2 unanswered attempts (their own cut-bait limit)."""
-    rows = open & (f.prospects.priority == PRIORITY["C"]) & (f.count >= 2)
+    rows = undecided & (f.prospects.priority == PRIORITY["C"]) & (f.count >= 2)
     yield fixed(rows, "CUT", Reason.CUT_KEPT, label=f.label, count=f.count, limit=2)
 
 

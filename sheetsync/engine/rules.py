@@ -1,9 +1,11 @@
 """The README's rules 1-9, in order: one function per rule, listed in ``RULES``.
 
-Each rule gets the rows' facts (rule 0 and the Attempts count, ``engine/facts.py``) and
-``open``, the rows no earlier rule took, and yields the rows it takes: their window or fixed
-flag, their Next Action and the values of their Why sentence. First match wins. Every rule
-works on whole columns at once.
+Each rule gets the rows' facts (rule 0, the Attempts count and what is remembered:
+``engine/facts.py``) and ``undecided``, the rows no earlier rule took, and yields the rows it
+takes: their window or fixed flag, their Next Action and the values of their Why sentence
+(``engine/decided.py``). First match wins: after each yield the rows yielded leave
+``undecided`` (in place), so a rule's later parts see only what its earlier parts left. Every
+rule works on whole columns at once.
 """
 
 from __future__ import annotations
@@ -34,40 +36,40 @@ from sheetsync.workdays import Calendar, add_days, add_months
 Rule = Callable[[Facts, np.ndarray], Iterator[Decided]]
 
 
-def rule_1_blank(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_1_blank(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """No ID, Company, Contact, Email or Phone: skipped, its owned cells cleared."""
-    yield Decided(open & f.prospects.blank, Reason.BLANK)
+    yield Decided(undecided & f.prospects.blank, Reason.BLANK)
 
 
-def rule_2_do_not_contact(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_2_do_not_contact(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Do Not Contact set, or the outcome Do not contact: DNC."""
     reason = np.where(f.prospects.dnc, Reason.DNC_SET, Reason.DNC_OUTCOME)
-    yield fixed(open & f.dnc, "DNC", reason)
+    yield fixed(undecided & f.dnc, "DNC", reason)
 
 
-def rule_3_closed(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_3_closed(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Stage Closed: CLOSED."""
-    yield fixed(open & f.closed, "CLOSED", Reason.CLOSED)
+    yield fixed(undecided & f.closed, "CLOSED", Reason.CLOSED)
 
 
-def rule_4_check_then_call_back(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_4_check_then_call_back(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Unusable data: CHECK, the Why listing every problem. Else a Call Back date after the
     last contact: that day to ``callback_workdays`` later."""
-    check = open & f.problems.astype(bool)
+    check = undecided & f.problems.astype(bool)
     yield fixed(check, "CHECK", Reason.CHECK, text=f.problems)
 
     asked = f.prospects.call_back
     lc = f.prospects.last_contact
-    rows = open & ~check & ~np.isnat(asked) & (~f.has_lc | (asked > lc))
+    rows = undecided & ~check & ~np.isnat(asked) & (~f.has_lc | (asked > lc))
     n = f.rules.callback_workdays
     latest = f.calendar.after(asked, n)
     action, reason = "Call back (requested)", Reason.CALL_BACK
     yield window(rows, asked, latest, action, reason, date=asked, high=n, promised=True)
 
 
-def rule_5_customers(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_5_customers(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Stage Customer or outcome Won: a check-in call ``customer_days`` after the last contact."""
-    rows = open & f.customer
+    rows = undecided & f.customer
     lc, days = f.prospects.last_contact, f.rules.customer_days
     earliest, latest = add_days(lc, days.low), add_days(lc, days.high)
     yield window(
@@ -84,10 +86,10 @@ def rule_5_customers(f: Facts, open: np.ndarray) -> Iterator[Decided]:
     yield window(rows & ~f.has_lc, f.day, f.day, "Check-in call", reason)
 
 
-def rule_6_lost(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_6_lost(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Lost or not ready: a check-in call ``lost_months`` to that + ``lost_extra_days`` after
     the last contact; remembered while later check-ins go unanswered."""
-    rows = open & f.lost
+    rows = undecided & f.lost
     lc, months, extra = f.prospects.last_contact, f.rules.lost_months, f.rules.lost_extra_days
     earliest = add_months(lc, months)
     latest = add_days(earliest, extra)
@@ -99,7 +101,7 @@ def rule_6_lost(f: Facts, open: np.ndarray) -> Iterator[Decided]:
     yield window(start, f.day, f.day, "Check-in call", reason, label=label)
 
 
-def rule_7_stale_pool(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_7_stale_pool(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Stale leads, 5+5+5: a card (at most ``cards_per_day`` per owner at once, the rest
     queued); after the note, the call ``note_call_workdays`` later; after that call, rules 8-9.
     A cut row whose recycle day has come (rule 8) joins the pool, its Attempts back to 0."""
@@ -108,8 +110,8 @@ def rule_7_stale_pool(f: Facts, open: np.ndarray) -> Iterator[Decided]:
     older_cycle = f.day - np.timedelta64(rules.note_cycle_days, "D")
     card_due = np.isnat(note) | ((note < lc) & (note < older_cycle))
     note_call = ~np.isnat(note) & (~f.has_lc | (lc <= note))
-    pool = open & f.stale & ~(f.priority_a & f.at_limit)
-    cut = open & ~(pool & (card_due | note_call)) & f.at_limit & ~f.priority_a
+    pool = undecided & f.stale & ~(f.priority_a & f.at_limit)
+    cut = undecided & ~(pool & (card_due | note_call)) & f.at_limit & ~f.priority_a
     recycled = cut & (f.recycle_day <= f.day)
     f.recycle(recycled)
     pool |= recycled
@@ -131,24 +133,16 @@ def rule_7_stale_pool(f: Facts, open: np.ndarray) -> Iterator[Decided]:
     yield window(rows, call, call, action, reason, date=note, low=n, promised=True)
 
 
-def rule_8_cut_bait(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_8_cut_bait(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Attempts at the stage's cut-bait limit: Priority A gets a re-try call ``retry_months``
     after the last contact, others are CUT until their recycle day."""
     lc, months = f.prospects.last_contact, f.rules.retry_months
     why = {"label": f.label, "count": f.count, "date": lc, "limit": f.limit}
-    retry = open & f.at_limit & f.priority_a & f.has_lc
+    retry = undecided & f.at_limit & f.priority_a & f.has_lc
     earliest, latest = add_months(lc, months.low), add_months(lc, months.high)
-    yield window(
-        retry,
-        earliest,
-        latest,
-        "Re-try call",
-        Reason.RETRY,
-        low=months.low,
-        high=months.high,
-        **why,
-    )
-    cut = open & f.at_limit & ~retry
+    window_why = {"low": months.low, "high": months.high}
+    yield window(retry, earliest, latest, "Re-try call", Reason.RETRY, **window_why, **why)
+    cut = undecided & f.at_limit & ~retry
     if f.rules.recycle_after_days:
         days = f.rules.recycle_after_days
         yield fixed(cut, "CUT", Reason.CUT, when=f.recycle_day, low=days, **why)
@@ -156,7 +150,7 @@ def rule_8_cut_bait(f: Facts, open: np.ndarray) -> Iterator[Decided]:
         yield fixed(cut, "CUT", Reason.CUT_KEPT, **why)
 
 
-def rule_9_follow_up(f: Facts, open: np.ndarray) -> Iterator[Decided]:
+def rule_9_follow_up(f: Facts, undecided: np.ndarray) -> Iterator[Decided]:
     """Never contacted: call today. No answer / Voicemail on the last workday or today: a
     follow-up email by the next workday. Else the next touch ``followup_days`` after the last
     contact (Contact Every n: n to n + ``contact_every_slack_days``, else the Phase window)."""
@@ -164,15 +158,15 @@ def rule_9_follow_up(f: Facts, open: np.ndarray) -> Iterator[Decided]:
     lc = p.last_contact
     why = {"label": f.label, "count": f.count, "date": lc}
     reason = f.starts(Reason.FIRST_CALL, Reason.FIRST_CALL_LATER)
-    yield window(open & ~f.has_lc, f.day, f.day, "Call", reason, label=f.label)
+    yield window(undecided & ~f.has_lc, f.day, f.day, "Call", reason, label=f.label)
 
     called = np.isin(p.outcome, [OUTCOME["No answer"], OUTCOME["Voicemail"]])
-    email = open & called & (lc >= f.calendar.previous_workday(f.today))
+    email = undecided & called & (lc >= f.calendar.previous_workday(f.today))
     by = f.calendar.after(lc, 1)
     reason = Reason.EMAIL_STEP
     yield window(email, lc, by, "Follow-up email", reason, outcome=p.outcome, **why)
 
-    rows = open & f.has_lc & ~email
+    rows = undecided & f.has_lc & ~email
     low = np.full(len(p), rules.followup_days.low)
     high = np.full(len(p), rules.followup_days.high)
     reason = np.full(len(p), Reason.FOLLOW_UP, dtype=np.int8)
@@ -211,11 +205,11 @@ def decide(
     """Decide every row. ``memory`` is aligned to the rows (see ``Memory.take``)."""
     f = find_facts(prospects, memory, rules, today, calendar)
     answers = Answers(len(prospects))
-    open = np.ones(len(prospects), dtype=bool)
+    undecided = np.ones(len(prospects), dtype=bool)
     for rule in RULES:
-        for decided in rule(f, open):
+        for decided in rule(f, undecided):
             answers.take(decided)
-            open &= ~decided.rows
+            undecided &= ~decided.rows
 
     # A window's ends move forward to workdays; its flag is read from them and today.
     earliest = np.where(answers.windowed, calendar.roll_forward(answers.earliest), NAT)
