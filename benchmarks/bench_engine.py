@@ -17,11 +17,13 @@ same rows: how much a change to the engine costs.
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import datetime as dt
 import io
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,6 +189,7 @@ def engine_at(rev: str):
         check=True,
     ).stdout.split()
     folder = Path(tempfile.mkdtemp(prefix="sheetsync-engine-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     (folder / "engine_before").mkdir()
     for name in names:
         text = subprocess.run(

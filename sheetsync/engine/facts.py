@@ -37,9 +37,7 @@ class Facts:
     has_lc: np.ndarray  # a Last Contact is set
     problems: np.ndarray  # object: the cell problems and rule 4's own checks, "" when none
     count: np.ndarray  # float: the Attempts count (rule 7 sets recycled rows' to 0)
-    conversation: np.ndarray  # the Last Outcome is a conversation
-    conversation_seen: np.ndarray  # ... or one was seen at an earlier sync
-    won: np.ndarray  # outcome Won
+    conversation_seen: np.ndarray  # a conversation, now or at an earlier sync
     lost_outcome: np.ndarray  # outcome Not now / Chose competitor
     lost_kept: np.ndarray  # remembered lost, check-ins unanswered since
     lost_since: np.ndarray  # remembered: lost since (NaT: not remembered)
@@ -153,9 +151,7 @@ def find_facts(
         has_lc=has_lc,
         problems=_problems(p, day, has_lc),
         count=count,
-        conversation=conversation,
         conversation_seen=conversation_seen,
-        won=won,
         lost_outcome=lost_outcome,
         lost_kept=lost_kept,
         lost_since=lost_since,
