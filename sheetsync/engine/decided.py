@@ -21,6 +21,8 @@ WHY_VALUES = ("label", "count", "date", "low", "high", "limit", "outcome", "phas
 
 @dataclass
 class Decided:
+    """One rule's answer for the rows it takes (see ``window`` and ``fixed``)."""
+
     rows: np.ndarray  # bool: the rows the rule takes
     reason: Reason | np.ndarray
     action: str | np.ndarray | None = None  # a choices.NEXT_ACTIONS name, or ACTION codes
@@ -41,7 +43,9 @@ class Decided:
     phase: Any = None
 
 
-def window(rows: np.ndarray, earliest: Any, latest: Any, action: Any, reason: Any, **why: Any):
+def window(
+    rows: np.ndarray, earliest: Any, latest: Any, action: Any, reason: Any, **why: Any
+) -> Decided:
     """The rows' window ``[earliest, latest]``, before moving to workdays."""
     return Decided(rows, reason, action, earliest=earliest, latest=latest, **why)
 
