@@ -2,7 +2,7 @@
 
 They build a sheet from readable rows, plan or sync it, and read a row back as plain values.
 Nothing here computes an expected value: every expected date in the rule tables is worked out by
-hand from PRODUCT.md.
+hand from the README's rules, and so is every expected Why.
 
 Dates in the tables are ISO text (``"2026-11-24"``). In the date columns of a row built by
 :func:`r` (and in :func:`edit`), ISO text becomes a real date cell, the way a rep's sheet holds
@@ -164,7 +164,7 @@ def plan_one(
 
 
 def assert_consistent(row: Mapping[str, Any]) -> None:
-    """What PRODUCT.md's flag table says every row of a given flag gets."""
+    """What the README's flag table says every row of a given flag gets."""
     flag = row["Flag"]
     if flag is None:  # a blank row: skipped, owned values cleared
         assert all(row[c] is None for c in OWNED), row
@@ -189,21 +189,18 @@ def expect(
     next_contact: str | None,
     flag: str,
     action: str | None,
+    why: str,
     config: Config = DEFAULT,
     epoch: dt.date = EPOCH_1900,
 ) -> dict[str, Any]:
-    """Plan one row and check (Next Contact, Flag, Next Action); returns the row for more checks."""
+    """Plan one row and check (Next Contact, Flag, Next Action) and the exact Why; returns the
+    row for more checks."""
     row = plan_one(cells, today, config, epoch)
     got = (row["Next Contact"], row["Flag"], row["Next Action"])
     assert got == (d(next_contact), flag, action), f"Why: {row['Why']!r}"
+    assert row["Why"] == why
     assert_consistent(row)
     return row
-
-
-def why_has(row: Mapping[str, Any], *parts: str) -> None:
-    why = row["Why"] or ""
-    missing = [p for p in parts if p not in why]
-    assert not missing, f"Why {why!r} should name {missing}"
 
 
 # -- several syncs of one sheet (the tool's memory) ------------------------------------------
