@@ -18,18 +18,18 @@ from sheetsync.workdays import Calendar
 
 
 @dataclass
-class Decided:
+class SheetDecisions:
     decisions: Decisions
     #: the memory records as read (every worksheet's), to diff the new ones against
     records: Records
 
 
-def decide_sheet(sheet: Sheet, data: SheetData, config: Config, today: dt.date) -> Decided:
+def decide_sheet(sheet: Sheet, data: SheetData, config: Config, today: dt.date) -> SheetDecisions:
     """Decide every row of ``sheet`` as of ``today``."""
     records = remembered.parse(data.memory)
     memory = remembered.align(records, data.title, sheet.ids, ~sheet.duplicate)
     calendar = Calendar(config.rules, _years(sheet.prospects, today))
-    return Decided(decide(sheet.prospects, memory, config.rules, today, calendar), records)
+    return SheetDecisions(decide(sheet.prospects, memory, config.rules, today, calendar), records)
 
 
 def _years(prospects: Prospects, today: dt.date) -> range:

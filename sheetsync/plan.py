@@ -14,7 +14,7 @@ import numpy as np
 from sheetsync import remembered
 from sheetsync.cellvalues import is_blank, parse_date
 from sheetsync.config import Config
-from sheetsync.decide import Decided
+from sheetsync.decide import SheetDecisions
 from sheetsync.highlight import HIGHLIGHT
 from sheetsync.read import UNASSIGNED, Sheet, column
 from sheetsync.report import Summary, summarize
@@ -48,7 +48,7 @@ class SyncResult:
         )
 
 
-def plan_writes(data: SheetData, sheet: Sheet, decided: Decided, config: Config) -> SyncResult:
+def plan_writes(data: SheetData, sheet: Sheet, decided: SheetDecisions, config: Config) -> SyncResult:
     """The cells, memory and highlighting to write for ``decided``."""
     decisions, records, layout, ids = decided.decisions, decided.records, sheet.layout, sheet.ids
     outputs: dict[str, list[Any]] = {
