@@ -48,7 +48,9 @@ class SyncResult:
         )
 
 
-def plan_writes(data: SheetData, sheet: Sheet, decided: SheetDecisions, config: Config) -> SyncResult:
+def plan_writes(
+    data: SheetData, sheet: Sheet, decided: SheetDecisions, config: Config
+) -> SyncResult:
     """The cells, memory and highlighting to write for ``decided``."""
     decisions, records, layout, ids = decided.decisions, decided.records, sheet.layout, sheet.ids
     outputs: dict[str, list[Any]] = {
