@@ -49,6 +49,11 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def clean(text: str) -> str:
+    """``text`` with control characters (CR, LF, ...) as spaces: one line of a text part."""
+    return _CONTROL.sub(" ", text)
+
+
 def day_label(day: dt.date) -> str:
     """``Mon 7 Dec``."""
     return f"{day:%a} {day.day} {day:%b}"
@@ -79,7 +84,7 @@ def owner_text(owner: str, items: Sequence[Item], agenda: Agenda, link: Link, li
             continue
         lines.append(f"{flag} ({len(section)})")
         for item in section[:limit]:
-            lines.extend(one_line(line) for line in item_lines(item))
+            lines.extend(clean(line) for line in item_lines(item))
         if len(section) > limit:
             lines.append("  " + _more(len(section), limit))
         lines.append("")
@@ -92,8 +97,8 @@ def _e(text: str) -> str:
 
 
 def _tel(phone: str) -> str:
-    number = re.sub(r"[^\d+]", "", phone)
-    if not number.strip("+"):
+    number = re.sub(r"[^\d+().-]", "", phone)  # RFC 3966: digits and visual separators
+    if not re.search(r"\d", number):
         return _e(phone)
     return f'<a href="tel:{_e(number)}" style="color:#0969da">{_e(phone)}</a>'
 
