@@ -158,6 +158,7 @@ def test_owner_is_case_and_space_insensitive(book):
 def test_an_unknown_owner_says_who_there_is(book):
     code, out, err = agenda(str(book), "--owner", "Dnaa")
     assert code == 0
+    assert out == "Prospects: nothing due today (2026-12-07)\n"
     assert err == (
         "sheetsync: nothing due for owner 'Dnaa' (owners with something on their list: "
         "Dana, Luis)\n"
