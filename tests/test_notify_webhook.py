@@ -36,7 +36,7 @@ def hook() -> Iterator[Hook]:
     state = Hook(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server)
+        def do_POST(self) -> None:
             state.requests += 1
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = state.answers.pop(0) if state.answers else 200
