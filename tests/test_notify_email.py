@@ -15,11 +15,12 @@ import icalendar
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from fakesheets import serve
 from ics_strict import parse_ics
 from smtpserver import SmtpServer, smtp_server
 
 from sheetsync.cli import main
-from sheetsync.demo_data import write_demo_workbook
+from sheetsync.demo_data import demo_rows, write_demo_workbook
 
 MONDAY = dt.date(2026, 12, 7)
 PASSWORD = "correct horse battery staple"
@@ -402,3 +403,27 @@ def test_the_manager_gets_the_team_roll_up(tmp_path, server):
         r"^\(unassigned\) +0 +1 +1 +0  not notified: rows without an Owner$", text, re.M
     )
     assert "CHECK (5): rows whose data must be fixed" in text
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch):
+    yield from serve(monkeypatch)  # the local Sheets v4 server of the tests
+
+
+def test_a_google_sheet_links_each_rep_to_their_filter_view(tmp_path, server, fake):
+    """The link in Dana's digest opens the filter view "Due: Dana" the sync just made."""
+    key = "1SheetsyncDigestKey_abcdefghijklmnopqrstuvwx"
+    headers, rows = demo_rows(MONDAY)
+    fake.seed(key, {"Prospects": [headers, *rows]})
+    code, _, err = sync(f"gsheet:{key}", "--config", str(config(tmp_path, server)))
+    assert code == 0, err
+    sheet = fake.sheet(key, "Prospects")
+    view = next(v for v in sheet.filter_views if v["title"] == "Due: Dana")
+    url = (
+        f"https://docs.google.com/spreadsheets/d/{key}/edit"
+        f"#gid={sheet.sheet_id}&fvid={view['filterViewId']}"
+    )
+    [dana] = server.inbox.to("dana@example.com")
+    assert f"Open the sheet: {url}\n" in text_part(dana)
+    assert f'<a href="{url.replace("&", "&amp;")}"' in html_part(dana)
+    assert "filter view &quot;Due: Dana&quot;" in html_part(dana)
