@@ -122,28 +122,34 @@ _TH = 'style="text-align:left;padding:6px 8px;border-bottom:2px solid #d8dee4;fo
 _TD = 'style="padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top"'
 
 
+def _nowrap(html_text: str) -> str:
+    return f'<span style="white-space:nowrap">{html_text}</span>'
+
+
 def _row_html(item: Item) -> str:
+    """One prospect as a table row (its section names the flag)."""
     when = item.next_contact.isoformat() if item.next_contact else ""
     priority = (
-        ' <span style="color:#cf222e;font-weight:600">A</span>' if item.priority == "A" else ""
+        ' <span style="color:#cf222e;font-weight:600" title="priority A">A</span>'
+        if item.priority == "A"
+        else ""
     )
     who = f"<strong>{_e(item.company)}</strong>" if item.company else ""
     if item.contact:
         who += ("<br>" if who else "") + _e(item.contact)
     cells = [
-        _badge(item.flag),
-        _e(item.id) + priority,
+        _nowrap(_e(item.id) + priority),
         who or _e(item.id),
-        _tel(item.phone) if item.phone else "",
+        _nowrap(_tel(item.phone)) if item.phone else "",
         _mailto(item.email) if item.email else "",
         _e(item.next_action),
-        f'<span style="white-space:nowrap">{_e(when)}</span>',
+        _nowrap(_e(when)),
         f'<span style="color:#57606a">{_e(item.why)}</span>',
     ]
     return "<tr>" + "".join(f"<td {_TD}>{cell}</td>" for cell in cells) + "</tr>"
 
 
-_HEADERS = ("Flag", "ID", "Who", "Phone", "E-mail", "Next Action", "Next Contact", "Why")
+_HEADERS = ("ID", "Who", "Phone", "E-mail", "Next Action", "Next Contact", "Why")
 
 
 def _table(items: Sequence[Item], limit: int) -> str:
