@@ -157,11 +157,25 @@ def _deliver(
 ) -> Delivery:
     """The digests of one synced source; never raises for a delivery problem."""
     from sheetsync.agenda import agenda_of
-    from sheetsync.notify.deliver import deliver
+    from sheetsync.notify.deliver import Delivery, deliver
     from sheetsync.notify.links import link_maker
 
-    agenda = agenda_of(result.data, config, day, result.source, result.result)
-    return deliver(agenda, config, link_maker(opened, result.data.title), resend=resend)
+    try:
+        agenda = agenda_of(result.data, config, day, result.source, result.result)
+        return deliver(agenda, config, link_maker(opened, result.data.title), resend=resend)
+    except Exception as ex:  # the sync is saved: say so, and exit 4 for cron
+        # (the exception's text is not shown: it could hold the webhook's secret URL)
+        log.debug("unexpected error in the digest", exc_info=True)
+        failed = Delivery()
+        failed.not_notified.append(
+            {
+                "recipient": "everyone",
+                "channel": "digest",
+                "reason": f"unexpected error ({type(ex).__name__}; run with --verbose)",
+                "failed": True,
+            }
+        )
+        return failed
 
 
 @main.command()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -196,3 +197,19 @@ def test_a_bad_webhook_url_is_refused_without_showing_it(tmp_path):
         "sheetsync: error: config key 'notify.webhook_url': must be the webhook's https:// URL "
         "(the value is not shown)\n"
     )
+
+
+def test_an_unreachable_webhook_is_not_tried_again_for_every_rep(tmp_path, hook):
+    from smtpserver import free_port
+
+    hook.url = f"http://127.0.0.1:{free_port()}/services/{SECRET}"  # nobody listens there
+    started = time.monotonic()
+    code, out, err = sync(str(demo(tmp_path)), "--config", str(config(tmp_path, hook)), "--json")
+    assert code == 4
+    assert time.monotonic() - started < 6  # one backoff of 1 s, not one per rep
+    failed = json.loads(out)["sources"][0]["not_notified"]
+    assert [e["recipient"] for e in failed] == ["Dana", "Luis", "Priya", "(unassigned)"]
+    assert {e["reason"] for e in failed} == {
+        "cannot reach the webhook (Connection refused) (tried 2 times)"
+    }
+    assert SECRET not in out + err

@@ -17,6 +17,7 @@ from typing import Any
 from sheetsync.agenda import UNASSIGNED, Agenda, Item
 from sheetsync.cells import owner_key
 from sheetsync.config import Config
+from sheetsync.errors import SheetsyncError
 from sheetsync.ics import to_ics
 from sheetsync.notify import digest, webhook
 from sheetsync.notify.addresses import recipient
@@ -144,13 +145,14 @@ def deliver(
     with ExitStack() as stack:
         try:
             sent = stack.enter_context(SentState(agenda.source, agenda.today))
-        except OSError as ex:
+        except (OSError, SheetsyncError) as ex:
+            reason = ex.strerror if isinstance(ex, OSError) and ex.strerror else str(ex)
             out = Delivery()
             out.not_notified.append(
                 {
                     "recipient": "everyone",
                     "channel": "email" if notify.smtp_host else "webhook",
-                    "reason": f"cannot keep the sent-state file ({ex.strerror or ex})",
+                    "reason": f"nothing sent: the sent-state file is not usable ({reason})",
                     "failed": True,
                 }
             )
@@ -249,11 +251,18 @@ def _post(run: _Run, groups: dict[str, list[Item]], sleep: Callable[[float], Non
         batches = [(owner, owner, [(owner, items)]) for owner, items in groups.items()]
     else:
         batches = [("team", None, list(groups.items()))]
+    down: list[str] = []  # a webhook that cannot be reached is not tried again for every rep
     for who, owner, group in batches:
 
         def send(owner: str | None = owner, group: Any = group) -> None:
+            if down:
+                raise DeliveryFailed(down[0])
             payload = digest.slack_payload(group, agenda, run.link(owner), notify.max_rows)
-            webhook.post(notify, payload, sleep=sleep)
+            try:
+                webhook.post(notify, payload, sleep=sleep)
+            except webhook.Unreachable as ex:
+                down.append(str(ex))
+                raise
 
         key = f"webhook:{owner_key(owner)}" if owner is not None else "webhook:team"
         run.once(key, who, "webhook", send)

@@ -15,6 +15,12 @@ from sheetsync.config import Notify
 from sheetsync.notify.email import BACKOFF_SECONDS, DeliveryFailed
 
 log = logging.getLogger(__name__)
+
+
+class Unreachable(DeliveryFailed):
+    """No answer at all (no connection, a timeout): later messages would fare no better."""
+
+
 #: longest Retry-After honoured; a longer one counts as a failure (a later run retries)
 MAX_RETRY_AFTER = 30.0
 
@@ -34,11 +40,13 @@ def post(
             method="POST",
         )
         retry_after: float | None = None
+        answered = False
         try:
             with urllib.request.urlopen(request, timeout=notify.timeout_seconds) as answer:
                 answer.read()
             return
         except urllib.error.HTTPError as error:
+            answered = True
             reason = f"the webhook answered {error.code}"
             again = error.code == 429 or error.code >= 500
             header = error.headers.get("Retry-After") if error.headers else None
@@ -53,6 +61,8 @@ def post(
             reason, again = f"cannot reach the webhook ({detail})", True
             if isinstance(cause, TimeoutError):
                 reason = "the webhook did not answer in time"
+        except ValueError:  # http.client.InvalidURL: its message would show the URL
+            raise DeliveryFailed("notify.webhook_url is not a valid URL") from None
         except OSError as error:
             reason, again = (
                 f"cannot reach the webhook ({error.strerror or type(error).__name__})",
@@ -61,7 +71,8 @@ def post(
         if not again:
             raise DeliveryFailed(reason)
         if attempt == notify.attempts:
-            raise DeliveryFailed(f"{reason} (tried {attempt} time{'s' if attempt > 1 else ''})")
+            failure = DeliveryFailed if answered else Unreachable
+            raise failure(f"{reason} (tried {attempt} time{'s' if attempt > 1 else ''})")
         pause = wait if retry_after is None else retry_after
         if pause > MAX_RETRY_AFTER:
             raise DeliveryFailed(f"{reason}; it asked to wait {pause:g} s")
