@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sheetsync.cells import owner_key, text_key
@@ -125,9 +125,13 @@ class Agenda:
             return [i for i in items if owner_key(i.owner) == key]
 
         return Agenda(
-            self.source, self.title, self.today, keep(self.items), keep(self.upcoming),
-            keep(self.checks),
-        )  # fmt: skip
+            source=self.source,
+            title=self.title,
+            today=self.today,
+            items=keep(self.items),
+            upcoming=keep(self.upcoming),
+            checks=keep(self.checks),
+        )
 
 
 def counts(items: Iterable[Item]) -> dict[str, int]:
@@ -303,10 +307,3 @@ def print_table(agendas: Sequence[Agenda]) -> None:
 
 
 _STYLE = {"OVERDUE": "red", "DUE": "yellow", "CARD": "blue"}
-
-
-def as_record(item: Item) -> dict[str, Any]:
-    """An item as plain data (dates as ISO text)."""
-    record = asdict(item)
-    record["next_contact"] = item.next_contact.isoformat() if item.next_contact else None
-    return record
