@@ -288,7 +288,8 @@ def to_json(agendas: Sequence[Agenda]) -> str:
 
 
 def print_table(agendas: Sequence[Agenda]) -> None:
-    """The agenda as rich tables, one per owner, for a person at a terminal."""
+    """The agenda as rich tables, one per owner, for a person at a terminal (every column of
+    the CSV, two facts to a cell so that 80 columns stay readable)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -298,11 +299,24 @@ def print_table(agendas: Sequence[Agenda]) -> None:
         if not grouped:
             console.print(f"{agenda.title}: nothing due today ({agenda.today.isoformat()})")
         for owner, items in grouped.items():
-            table = Table(title=f"{owner}: {summary(items)} ({agenda.title})", show_lines=False)
-            for name in COLUMNS[1:]:
-                table.add_column(name, overflow="fold")
+            table = Table(title=f"{owner}: {summary(items)} ({agenda.title})", show_lines=True)
+            table.add_column("Flag", no_wrap=True)
+            table.add_column("ID", no_wrap=True)
+            table.add_column("Company / Contact", overflow="fold")
+            table.add_column("Phone / E-mail", overflow="fold")
+            table.add_column("Next Action / Contact")
+            table.add_column("Why", ratio=1)
             for item in items:
-                table.add_row(*item.values()[1:], style=_STYLE.get(item.flag))
+                when = item.next_contact.isoformat() if item.next_contact else ""
+                table.add_row(
+                    item.flag,
+                    item.id + (" (A)" if item.priority == "A" else ""),
+                    "\n".join(p for p in (item.company, item.contact) if p),
+                    "\n".join(p for p in (item.phone, item.email) if p),
+                    "\n".join(p for p in (item.next_action, when) if p),
+                    item.why,
+                    style=_STYLE.get(item.flag),
+                )
             console.print(table)
 
 
