@@ -292,14 +292,17 @@ def print_table(agendas: Sequence[Agenda]) -> None:
     the CSV, two facts to a cell so that 80 columns stay readable)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text  # cells are plain text: "[red]" in a cell is not mark-up
 
     console = Console()
     for agenda in agendas:
         grouped = agenda.by_owner()
         if not grouped:
-            console.print(f"{agenda.title}: nothing due today ({agenda.today.isoformat()})")
+            console.print(Text(f"{agenda.title}: nothing due today ({agenda.today.isoformat()})"))
         for owner, items in grouped.items():
-            table = Table(title=f"{owner}: {summary(items)} ({agenda.title})", show_lines=True)
+            table = Table(
+                title=Text(f"{owner}: {summary(items)} ({agenda.title})"), show_lines=True
+            )
             table.add_column("Flag", no_wrap=True)
             table.add_column("ID", no_wrap=True)
             table.add_column("Company / Contact", overflow="fold")
@@ -308,15 +311,15 @@ def print_table(agendas: Sequence[Agenda]) -> None:
             table.add_column("Why", ratio=1)
             for item in items:
                 when = item.next_contact.isoformat() if item.next_contact else ""
-                table.add_row(
+                cells = (
                     item.flag,
                     item.id + (" (A)" if item.priority == "A" else ""),
                     "\n".join(p for p in (item.company, item.contact) if p),
                     "\n".join(p for p in (item.phone, item.email) if p),
                     "\n".join(p for p in (item.next_action, when) if p),
                     item.why,
-                    style=_STYLE.get(item.flag),
                 )
+                table.add_row(*map(Text, cells), style=_STYLE.get(item.flag))
             console.print(table)
 
 

@@ -229,3 +229,24 @@ def test_no_source_and_no_sources_is_a_usage_error(tmp_path, monkeypatch):
         "sheetsync: error: no SOURCE given and the config has no [[sources]]: run "
         "'sheetsync agenda FILE.xlsx'\n"
     )
+
+
+def test_the_terminal_table_shows_cells_as_text(tmp_path, capsys):
+    """rich would read "[red]" or "[/]" in a cell as mark-up (or fail on it): shown as typed."""
+    from sheetsync.agenda import agenda_of, print_table
+    from sheetsync.config import Config
+    from sheetsync.sync import open_source
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Prospects"
+    workbook.active.append(HEADERS)
+    workbook.active.append(["M1", "[red]Acme[/]", "[/]", "", "", "Dana", "New", None, None, None])
+    path = tmp_path / "markup.xlsx"
+    workbook.save(path)
+    source = open_source(str(path), None, Config())
+    data = source.read()
+    source.close()
+    print_table([agenda_of(data, Config(), dt.date(2026, 12, 7), source.key)])
+    out = capsys.readouterr().out
+    assert "[red]Acme[/]" in out
+    assert "│ DUE " in out
