@@ -106,6 +106,13 @@ class Agenda:
     #: CHECK rows: data a person must fix (the manager's roll-up lists them)
     checks: list[Item] = field(default_factory=list)
 
+    @property
+    def key(self) -> str:
+        """The source and the worksheet: what calendar UIDs and the sent-state are keyed by
+        (two worksheets of one workbook are two lists)."""
+        suffix = f"#{self.title}"
+        return self.source if self.source.endswith(suffix) else self.source + suffix
+
     def owners(self) -> list[str]:
         """Owners with something to do today, sorted by name, unassigned last."""
         names = {item.owner for item in self.items}

@@ -17,14 +17,15 @@ PRODID = "-//sheetsync//agenda//EN"
 
 
 def uid(source: str, row_id: str) -> str:
-    """Stable across days and syncs: the same prospect of the same source, the same UID."""
+    """Stable across days and syncs: the same prospect of the same worksheet (``source``:
+    :attr:`Agenda.key`), the same UID."""
     digest = hashlib.sha256(f"{source}\0{row_id}".encode()).hexdigest()[:32]
     return f"{digest}@sheetsync"
 
 
 def _event(agenda: Agenda, item: Item, day: dt.date, stamp: dt.datetime) -> Event:
     event = Event()
-    event.add("uid", uid(agenda.source, item.id))
+    event.add("uid", uid(agenda.key, item.id))
     event.add("dtstamp", stamp)
     event.add("dtstart", day)
     event.add("dtend", day + dt.timedelta(days=1))

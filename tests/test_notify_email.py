@@ -176,7 +176,7 @@ def test_a_second_run_the_same_day_sends_nothing_and_resend_forces(tmp_path, ser
     # the sent-state file is private to the user
     state = tmp_path / "state" / "sent.json"
     assert state.stat().st_mode & 0o777 == 0o600
-    assert str(book.resolve()) in json.loads(state.read_text())
+    assert f"{book.resolve()}#Prospects" in json.loads(state.read_text())
 
 
 def test_a_dry_run_sends_nothing(tmp_path, server):

@@ -144,7 +144,7 @@ def deliver(
     now = now or dt.datetime.now(dt.UTC)
     with ExitStack() as stack:
         try:
-            sent = stack.enter_context(SentState(agenda.source, agenda.today))
+            sent = stack.enter_context(SentState(agenda.key, agenda.today))
         except (OSError, SheetsyncError) as ex:
             reason = ex.strerror if isinstance(ex, OSError) and ex.strerror else str(ex)
             out = Delivery()
