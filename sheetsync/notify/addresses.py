@@ -52,7 +52,16 @@ def recipient(owner: str, config: Config, unassigned: str) -> Recipient:
     if len([part for part in _SEVERAL.split(owner) if part]) > 1:
         return Recipient(
             None,
-            f"the Owner cell names several reps: give each row one owner, or add "
-            f'[owners."{owner}"] email',
+            "the Owner cell names several reps: give each row one owner, or add "
+            f"[owners.{_toml_key(owner)}] email",
         )
-    return Recipient(None, f'no address: add [owners."{owner}"] email = "..." to the config')
+    return Recipient(
+        None, f'no address: add [owners.{_toml_key(owner)}] email = "..." to the config'
+    )
+
+
+def _toml_key(name: str) -> str:
+    """``Dana`` as is, ``"Dana / Luis"`` quoted: the table name as the config spells it."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
