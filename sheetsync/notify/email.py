@@ -61,7 +61,8 @@ def _reason(error: BaseException) -> tuple[str, bool]:
         return "the SMTP server closed the connection", True
     if isinstance(error, OSError):
         return f"cannot reach the SMTP server ({error.strerror or error})", True
-    return f"SMTP failed ({type(error).__name__})", True
+    # smtplib's own refusals ("No suitable authentication method found"): no retry helps
+    return f"SMTP failed: {error}", False
 
 
 class Mailer:
@@ -105,6 +106,7 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         n = self.notify
+        password = self._password() if n.username else ""
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if n.security == "ssl":
@@ -117,7 +119,7 @@ class Mailer:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if n.username:
-                smtp.login(n.username, self._password())
+                smtp.login(n.username, password)
         except BaseException:
             smtp.close()
             raise
@@ -137,7 +139,8 @@ class Mailer:
                     connected = True
                 self._smtp.send_message(message)
                 return
-            except _Permanent:
+            except _Permanent as error:
+                self._down = str(error)  # the password is missing: so it is for every message
                 raise
             except (smtplib.SMTPException, OSError) as error:
                 reason, again = _reason(error)
