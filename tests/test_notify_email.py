@@ -427,3 +427,21 @@ def test_a_google_sheet_links_each_rep_to_their_filter_view(tmp_path, server, fa
     assert f"Open the sheet: {url}\n" in text_part(dana)
     assert f'<a href="{url.replace("&", "&amp;")}"' in html_part(dana)
     assert "filter view &quot;Due: Dana&quot;" in html_part(dana)
+
+
+def test_a_reps_manager_gets_the_roll_up_of_their_reps_only(tmp_path, server):
+    owners = """
+[owners.Dana]
+email = "dana@example.com"
+manager = "kim@example.com"
+[owners.Priya]
+email = "priya@example.com"
+manager = "KIM@example.com"
+"""
+    cfg = config(tmp_path, server, owners=owners)
+    assert sync(str(demo(tmp_path)), "--config", str(cfg))[0] == 0
+    [kim] = server.inbox.to("kim@example.com")
+    assert kim["Subject"] == "Team: 2 overdue, 6 due, 7 cards, 3 to fix (Prospects, Mon 7 Dec)"
+    text = text_part(kim)
+    assert re.findall(r"^(\w+) +\d", text, re.M) == ["Dana", "Priya"]
+    assert "Luis" not in text
