@@ -19,11 +19,11 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sheetsync.cells import owner_key, text_key
+from sheetsync.cells import map_unique, owner_key, text_key
 from sheetsync.config import Config
 
 # The one place that knows how a sync decides: (SheetData, Config, today) -> outputs per row.
@@ -35,6 +35,8 @@ from sheetsync.sources.base import SheetData
 TODAY_FLAGS: tuple[str, ...] = ("OVERDUE", "DUE", "CARD")
 #: the calendar file also holds the SCHEDULED rows of this many days ahead
 UPCOMING_DAYS = 14
+#: the flags an agenda holds: today's list, the calendar's next days, the rows to fix
+_LISTED = frozenset((*TODAY_FLAGS, "SCHEDULED", "CHECK"))
 #: the columns of every line, as the CSV and JSON name them
 COLUMNS: tuple[str, ...] = (
     "Owner",
@@ -50,7 +52,7 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One prospect on a rep's list (texts as the sheet shows them, "" when blank)."""
 
@@ -166,52 +168,63 @@ def agenda_of(
         result = decide(data, config, today)
     out = result.outputs
     layout = result.layout
+    rows = data.rows
+    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
+    flags, next_contacts = out["flag"], out["next_contact"]
+    listed = [
+        row
+        for row, flag in enumerate(flags)
+        if flag in _LISTED
+        and (flag != "SCHEDULED" or (next_contacts[row] and next_contacts[row] <= horizon))
+    ]
 
-    def column(name: str) -> list[str]:
+    def column(name: str, parse: Callable[[Any], str] = text_key) -> list[str]:
+        """The listed rows' cells of field ``name`` (each distinct value parsed once)."""
         col = layout.col(name)
         if col is None:
-            return [""] * len(data.rows)
-        return [text_key(row[col]) if col < len(row) else "" for row in data.rows]
+            return [""] * len(listed)
+        cells = [rows[row][col] if col < len(rows[row]) else None for row in listed]
+        return map_unique(cells, parse)
 
-    company, contact = column("company"), column("contact")
-    phone, email, priority = column("phone"), column("email"), column("priority")
-    first_spelling: dict[str, str] = {}
-    owners = []
-    for cell in column("owner"):
-        name = " ".join(cell.split())
-        owners.append(first_spelling.setdefault(owner_key(name), name) or UNASSIGNED)
+    company, contact, phone, email = map(column, ("company", "contact", "phone", "email"))
+    priority = column("priority", lambda cell: normalize(cell).upper())
+    owners = _owner_names(rows, layout.col("owner"))
 
     agenda = Agenda(source=source, title=data.title, today=today)
-    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    for row, flag in enumerate(out["flag"]):
-        if flag not in (*TODAY_FLAGS, "SCHEDULED", "CHECK"):
-            continue
-        next_contact = out["next_contact"][row]
-        if flag == "SCHEDULED" and not (next_contact and next_contact <= horizon):
-            continue
+    by_flag = {"SCHEDULED": agenda.upcoming, "CHECK": agenda.checks}
+    for at, row in enumerate(listed):
+        flag = flags[row]
         item = Item(
             owner=owners[row],
             id=result.ids[row],
-            company=company[row],
-            contact=contact[row],
-            phone=phone[row],
-            email=email[row],
+            company=company[at],
+            contact=contact[at],
+            phone=phone[at],
+            email=email[at],
             next_action=out["next_action"][row] or "",
-            next_contact=next_contact,
+            next_contact=next_contacts[row],
             flag=flag,
             why=out["why"][row] or "",
-            priority=normalize(priority[row]).upper(),
+            priority=priority[at],
             row=row + 2,
         )
-        if flag in TODAY_FLAGS:
-            agenda.items.append(item)
-        elif flag == "SCHEDULED":
-            agenda.upcoming.append(item)
-        else:
-            agenda.checks.append(item)
+        by_flag.get(flag, agenda.items).append(item)
     agenda.items.sort(key=_list_order)
     agenda.upcoming.sort(key=lambda i: (i.next_contact, i.priority != "A", i.row))
     return agenda
+
+
+def _owner_names(rows: Sequence[Sequence[Any]], col: int | None) -> list[str]:
+    """Each row's owner as first spelled in the sheet (spaces collapsed), as the sync's
+    summary and filter views show it; UNASSIGNED for a blank cell."""
+    cells = [row[col] if col is not None and col < len(row) else None for row in rows]
+    first: dict[str, str] = {}
+
+    def name(cell: Any) -> str:
+        text = " ".join(text_key(cell).split())
+        return first.setdefault(owner_key(text), text) or UNASSIGNED
+
+    return map_unique(cells, name)  # distinct cells in sheet order: first spellings win
 
 
 def _list_order(item: Item) -> tuple[Any, ...]:
