@@ -22,10 +22,13 @@ def link_maker(source: Any, title: str) -> Callable[[str | None], Link]:
     key = str(getattr(source, "key", ""))
     if hasattr(source, "spreadsheet_id"):
         return _google(source, title)
-    web_url = getattr(source, "web_url", None)  # a workbook with a web address (SharePoint)
-    if isinstance(web_url, str) and web_url:
+    # a workbook with a web address: OneDrive / SharePoint (the Graph source's drive item)
+    web_url = getattr(source, "web_url", None) or getattr(
+        getattr(source, "item", None), "web_url", None
+    )
+    if isinstance(web_url, str) and web_url.startswith("https://"):
         return lambda owner: Link(web_url, f"{title} in the browser")
-    if key.startswith(("https://", "http://")):
+    if key.startswith(("https://", "http://", "msgraph:")):
         return lambda owner: Link(key, key)
     path = Path(key).resolve()
     return lambda owner: Link(path.as_uri(), str(path))
