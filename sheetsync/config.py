@@ -89,6 +89,58 @@ class SourceEntry:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """``[notify]``: the daily digest after a successful sync (off while neither ``smtp_host``
+    nor ``webhook_url`` is set). See README, "Every rep's morning"."""
+
+    #: SMTP server of the digest e-mails; "" = no e-mail
+    smtp_host: str = ""
+    #: 0 = the usual port of ``security``: 587 starttls, 465 ssl, 25 none
+    smtp_port: int = 0
+    #: "starttls", "ssl" (implicit TLS) or "none"
+    security: str = "starttls"
+    #: SMTP login; "" = no AUTH
+    username: str = ""
+    #: name of the environment variable holding the SMTP password (never the password itself)
+    password_env: str = ""
+    #: the From address (TOML key ``from``)
+    sender: str = ""
+    #: address that gets the team roll-up (counts per owner, every CHECK row); "" = none
+    manager: str = ""
+    #: Slack-compatible incoming webhook (a secret: never printed); "" = none
+    webhook_url: str = ""
+    #: one webhook message per owner (true) or one for the team (false)
+    webhook_per_owner: bool = True
+    #: rows listed per section of a digest before "... and N more"
+    max_rows: int = 50
+    #: seconds one SMTP or webhook exchange may take
+    timeout_seconds: float = 30.0
+    #: attempts per message when the server is down or busy (backoff 1 s, 2 s, 4 s ...)
+    attempts: int = 3
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host or self.webhook_url)
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+@dataclass(frozen=True)
+class OwnerSettings:
+    """``[owners.NAME]``: what the config says about one rep (NAME compares with the Owner
+    cell case- and space-insensitively). Later per-owner keys go here."""
+
+    #: NAME as written in the config
+    name: str
+    #: where the rep's digest goes ("" = the Owner cell, if it is itself an address)
+    email: str = ""
+    #: the rep's manager: gets a roll-up of the reps naming them
+    manager: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     rules: Rules = field(default_factory=Rules)
     #: how numeric text dates are read: "MDY" (default) or "DMY"
@@ -106,6 +158,9 @@ class Config:
     #: Google Sheets: path of a service-account key or OAuth token ("" = the usual places)
     credentials: str = ""
     sources: tuple[SourceEntry, ...] = ()
+    notify: Notify = field(default_factory=Notify)
+    #: owner key (``sheetsync.cellvalues.owner_key``) -> that rep's settings
+    owners: dict[str, OwnerSettings] = field(default_factory=dict)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -280,9 +335,103 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
                     replace(e, source=_resolve_source(e.source, base_dir)) for e in entries
                 )
             out[key] = entries
+        elif key == "notify":
+            out[key] = _notify(_table(key, value))
+        elif key == "owners":
+            out[key] = _owners(_table(key, value))
         else:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
     return replace(defaults, **out)
+
+
+def _address(key: str, value: Any) -> str:
+    from sheetsync.notify.addresses import parse_address
+
+    text = _str(key, value).strip()
+    if text and parse_address(text) is None:
+        raise _fail(key, f"{text!r} is not an e-mail address such as dana@example.com")
+    return text
+
+
+def _notify(data: dict[str, Any]) -> Notify:
+    """``[notify]``: every key checked; a key a delivery needs must be there (exit 2 names it)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"notify.{key}"
+        if key in ("smtp_host", "username", "password_env"):
+            out[key] = _str(name, value).strip()
+        elif key == "webhook_url":
+            # a secret: the message never shows the value
+            if not isinstance(value, str) or (
+                value.strip() and not value.strip().startswith(("https://", "http://"))
+            ):
+                raise _fail(name, "must be the webhook's https:// URL (the value is not shown)")
+            out[key] = value.strip()
+        elif key == "smtp_port":
+            out[key] = _int(name, value, high=65535)  # 0 = the usual port of `security`
+        elif key == "security":
+            security = _str(name, value).strip().lower()
+            if security not in ("starttls", "ssl", "none"):
+                raise _fail(name, f'must be "starttls", "ssl" or "none", not {value!r}')
+            out[key] = security
+        elif key == "from":
+            out["sender"] = _address(name, value)
+        elif key == "manager":
+            out[key] = _address(name, value)
+        elif key == "webhook_per_owner":
+            if not isinstance(value, bool):
+                raise _fail(name, f"must be true or false, not {value!r}")
+            out[key] = value
+        elif key == "max_rows":
+            out[key] = _int(name, value, low=1, high=10_000)
+        elif key == "attempts":
+            out[key] = _int(name, value, low=1, high=10)
+        elif key == "timeout_seconds":
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise _fail(name, f"must be a number of seconds above 0, not {value!r}")
+            out[key] = float(value)
+        else:
+            raise _fail(name, "unknown key (see templates/sheetsync.toml)")
+    notify = Notify(**out)
+    if notify.smtp_host and not notify.sender:
+        raise _fail("notify.from", "is missing: the address digests are sent from")
+    if notify.sender and not notify.smtp_host:
+        raise _fail("notify.smtp_host", "is missing: the SMTP server that sends the digests")
+    if notify.username and not notify.password_env:
+        raise _fail(
+            "notify.password_env",
+            "is missing: the name of the environment variable holding the SMTP password",
+        )
+    if notify.manager and not notify.smtp_host:
+        raise _fail("notify.smtp_host", "is missing: the manager's roll-up is an e-mail")
+    return notify
+
+
+#: ``[owners.NAME]`` key -> its check; a later per-owner key is one more entry
+_OWNER_KEYS = {"email": _address, "manager": _address}
+
+
+def _owners(data: dict[str, Any]) -> dict[str, OwnerSettings]:
+    from sheetsync.cellvalues import owner_key
+
+    out: dict[str, OwnerSettings] = {}
+    for name, table in data.items():
+        settings: dict[str, Any] = {}
+        for key, value in _table(f"owners.{name}", table).items():
+            check = _OWNER_KEYS.get(key)
+            if check is None:
+                raise _fail(f"owners.{name}.{key}", f"unknown key ({', '.join(_OWNER_KEYS)})")
+            settings[key] = check(f"owners.{name}.{key}", value)
+        owner = owner_key(name)
+        if not owner:
+            raise _fail(f"owners.{name}", "an owner needs a name")
+        if owner in out:
+            raise _fail(
+                f"owners.{name}",
+                f"the same owner as [owners.{out[owner].name}] (case and spaces do not count)",
+            )
+        out[owner] = OwnerSettings(name=name, **settings)
+    return out
 
 
 def _resolve_source(source: str, base_dir: Path) -> str:

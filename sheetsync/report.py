@@ -74,10 +74,14 @@ def as_dict(report: SyncRun) -> dict[str, Any]:
     }
 
 
-def to_json(reports: list[SyncRun], errors: list[dict[str, str]]) -> str:
-    return json.dumps(
-        {"sources": [as_dict(r) for r in reports], "errors": errors}, ensure_ascii=False
-    )
+def to_json(
+    reports: list[SyncRun],
+    errors: list[dict[str, str]],
+    deliveries: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """``deliveries``: source -> what its digests did (``notified``, ``not_notified``)."""
+    sources = [as_dict(r) | (deliveries or {}).get(r.source, {}) for r in reports]
+    return json.dumps({"sources": sources, "errors": errors}, ensure_ascii=False)
 
 
 def summary_lines(report: SyncRun, label: str | None = None) -> list[str]:
