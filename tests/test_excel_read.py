@@ -86,7 +86,7 @@ def test_1904_workbook_made_with_xlsxwriter(tmp_path: Path) -> None:
 @pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"shared fixtures not found at {FIXTURES}")
 def test_1904_fixture(tmp_path: Path) -> None:
     path = tmp_path / "d.xlsx"
-    shutil.copy(FIXTURES / "calamine_date_1904.xlsx", path)
+    shutil.copyfile(FIXTURES / "calamine_date_1904.xlsx", path)
     data = ExcelSource(path).read()
     assert data.epoch == EPOCH_1904
     expected = openpyxl.load_workbook(path).active["A1"].value

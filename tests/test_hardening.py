@@ -8,16 +8,22 @@ disk; macro and dialog sheets are added to a real fixture's zip).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
+import python_calamine as calamine
 from click.testing import CliRunner
+from lxml import etree
+from xlsx_helpers import FIXTURES, add_worksheet, members, rewrite_part, values
 
 from sheetsync.cli import main
 
@@ -298,3 +304,196 @@ def test_a_binary_credentials_file_is_one_line(tmp_path: Path) -> None:
     line = one_line_error(out)
     assert code == 1
     assert f"credentials file {key} is not a JSON text file (it holds binary data)" in line
+
+
+# -- workbooks python-calamine cannot open -----------------------------------------------------
+
+FIXTURE = FIXTURES / "calamine_any_sheets.xlsx"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ODD_SHEETS = {
+    # kind: (part, relationship type, content type, root element)
+    "macro": (
+        "xl/macrosheets/sheet1.xml",
+        "http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet",
+        "application/vnd.ms-excel.macrosheet+xml",
+        '<xm:macrosheet xmlns="' + MAIN_NS + '" xmlns:xm="http://schemas.microsoft.com/office/'
+        'excel/2006/main"><sheetData><row r="1"><c r="A1"><f>RETURN()</f></c></row></sheetData>'
+        "</xm:macrosheet>",
+    ),
+    "dialog": (
+        "xl/dialogsheets/sheet1.xml",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/dialogsheet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.dialogsheet+xml",
+        '<dialogsheet xmlns="' + MAIN_NS + '"><sheetViews><sheetView workbookViewId="0"/>'
+        '</sheetViews><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" '
+        'header="0.3" footer="0.3"/></dialogsheet>',
+    ),
+}
+ROWS = [
+    ["ID", "Company", "Owner", "Last Contact", "Last Outcome"],
+    ["P1", "Acme", "Dana", dt.date(2026, 11, 2), "Connected"],
+    ["P2", "Beta", "Luis", dt.date(2026, 11, 23), "No answer"],
+]
+
+
+def odd_workbook(path: Path, kind: str) -> Path:
+    """A real fixture plus a Prospects sheet, plus an Excel 4 macro sheet, a dialog sheet, or a
+    ``<sheet r:id="">`` entry (as Mac Excel 2011 and LibreOffice round trips leave them)."""
+    shutil.copyfile(FIXTURE, path)
+    add_worksheet(path, "Prospects", ROWS)
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        parts = {info.filename: z.read(info) for info in infos}
+    workbook = parts["xl/workbook.xml"].decode()
+    if kind == "empty r:id":
+        workbook = workbook.replace(
+            "</sheets>", '<sheet name="Ghost" sheetId="20" r:id=""/></sheets>'
+        )
+    else:
+        part, rel_type, content_type, root = ODD_SHEETS[kind]
+        parts[part] = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + root.encode()
+        rels = parts["xl/_rels/workbook.xml.rels"].decode()
+        parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdOdd" Type="{rel_type}" Target="{part[3:]}"/></Relationships>',
+        ).encode()
+        types = parts["[Content_Types].xml"].decode()
+        parts["[Content_Types].xml"] = types.replace(
+            "</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'
+        ).encode()
+        workbook = workbook.replace(
+            "</sheets>", f'<sheet name="Odd {kind}" sheetId="20" r:id="rIdOdd"/></sheets>'
+        )
+    parts["xl/workbook.xml"] = workbook.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, content in parts.items():
+            out.writestr(name, content)
+    return path
+
+
+def without_odd_sheet(path: Path) -> Path:
+    """A copy whose workbook part no longer lists the odd sheet, for calamine to read."""
+    copy = path.with_name("readable-" + path.name)
+    shutil.copyfile(path, copy)
+    rewrite_part(
+        copy,
+        "xl/workbook.xml",
+        lambda b: re.sub(rb'<sheet name="(Odd [^"]*|Ghost)"[^>]*/>', b"", b),
+    )
+    return copy
+
+
+@pytest.mark.parametrize("kind", ["macro", "empty r:id", "dialog"])
+def test_a_workbook_calamine_cannot_open_is_read_by_our_own_reader(
+    tmp_path: Path, kind: str
+) -> None:
+    book = odd_workbook(tmp_path / "p.xlsx", kind)
+    if kind != "dialog":  # what the reader library says about it
+        with pytest.raises(calamine.CalamineError, match="Cannot detect file format"):
+            calamine.CalamineWorkbook.from_filelike(io.BytesIO(book.read_bytes()))
+    before = members(book)
+    code, out = run("sync", str(book), "--today", TODAY)
+    assert code == 0, out
+    assert "p.xlsx: 2 rows read, 2 prospects" in out
+    after = members(book)
+    assert {name for name in before if before[name] != after.get(name)} <= {
+        "xl/worksheets/prospects1.xml",
+        "xl/styles.xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "[Content_Types].xml",
+    }
+    grid = values(without_odd_sheet(book), "Prospects")
+    assert grid[0][5:10] == ["Attempts", "Next Contact", "Next Action", "Flag", "Why"]
+    # P1 connected on Mon 2 Nov: next touch 10-14 days later, Thu 12 - Mon 16 Nov: overdue
+    assert grid[1][5:9] == [0, dt.date(2026, 11, 12), "Call", "OVERDUE"]
+    # P2 no answer on Mon 23 Nov: a follow-up email by the next workday
+    assert grid[2][8] == "DUE"
+    # a second sync reads its own output the same way and changes nothing
+    code, out = run("sync", str(book), "--today", TODAY)
+    assert code == 0 and "nothing to change" in out
+
+
+def test_a_sheet_neither_reader_can_read_names_the_real_cause(tmp_path: Path) -> None:
+    book = odd_workbook(tmp_path / "p.xlsx", "macro")
+    rewrite_part(book, "xl/worksheets/prospects1.xml", lambda b: b.replace(b"</row>", b"</rw>", 1))
+    before = book.read_bytes()
+    code, out = run("sync", str(book), "--today", TODAY)
+    line = one_line_error(out)
+    assert code == 1
+    assert "part xl/worksheets/prospects1.xml is not well-formed XML" in line
+    assert "[python-calamine: Cannot detect file format]" in line
+    assert "re-save" not in line
+    assert book.read_bytes() == before
+
+
+# -- values calamine cannot give as stored -----------------------------------------------------
+
+
+def texts(path: Path, part: str, refs: list[str]) -> list[str | None]:
+    """The text (inline, shared or value) of some cells, read from the part's XML."""
+    with zipfile.ZipFile(path) as z:
+        root = etree.fromstring(z.read(part))
+        strings = (
+            ["".join(si.itertext()) for si in etree.fromstring(z.read("xl/sharedStrings.xml"))]
+            if "xl/sharedStrings.xml" in z.namelist()
+            else []
+        )
+    out: list[str | None] = []
+    for ref in refs:
+        found = root.find(f".//{{{MAIN_NS}}}c[@r='{ref}']")
+        if found is None:
+            out.append(None)
+        elif found.get("t") == "s":
+            out.append(strings[int(found.findtext(f"{{{MAIN_NS}}}v"))])
+        else:
+            out.append("".join(found.itertext()))
+    return out
+
+
+def with_stored_values(path: Path, stored: dict[str, str]) -> Path:
+    """``path`` with the <v> of some cells replaced by raw text (what a hostile writer stores)."""
+
+    def edit(xml: bytes) -> bytes:
+        for ref, raw in stored.items():
+            xml, n = re.subn(
+                rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)'.encode(),
+                rb"\g<1>" + raw.encode() + rb"\2",
+                xml,
+            )
+            assert n == 1, ref
+        return xml
+
+    rewrite_part(path, "xl/worksheets/sheet1.xml", edit)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("stored", "why"),
+    [
+        ("NaN", 'Last Contact "NaN" is not a date'),
+        ("-5", 'Last Contact "-5" is not a date'),
+        ("-1e308", 'Last Contact "-1e+308" is not a date'),  # calamine panics on this one
+        ("INF", 'Last Contact "inf" is not a date'),
+        ("0", 'Last Contact "0" is not a date'),
+    ],
+)
+def test_a_date_cell_holding_no_date_is_check_naming_the_cell(
+    tmp_path: Path, stored: str, why: str
+) -> None:
+    rows = [
+        ["P1", "Acme", "Dana", dt.date(2026, 11, 2), "Connected"],
+        ["P2", "Beta", "Luis", dt.date(2026, 11, 2), "Connected"],
+    ]
+    book = with_stored_values(prospects_book(tmp_path / "p.xlsx", rows), {"D3": stored})
+    code, out = run("sync", str(book), "--today", TODAY, "--json")
+    assert code == 0, out
+    report = json.loads(out)["sources"][0]
+    assert {flag: n for flag, n in report["flags"].items() if n} == {"OVERDUE": 1, "CHECK": 1}
+    # read from the sheet XML: calamine panics on some of these cells
+    assert texts(book, "xl/worksheets/sheet1.xml", ["I1", "J1", "I3", "J3"]) == [
+        "Flag",
+        "Why",
+        "CHECK",
+        why,
+    ]

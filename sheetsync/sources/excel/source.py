@@ -69,14 +69,15 @@ class ExcelSource:
         snap, workbook = self._load()
         entry = workbook.choose(self.sheet)
         assert entry.part is not None
+        memory_entry = workbook.worksheet(MEMORY_SHEET)
+        workbook.check_sizes([entry, memory_entry])
         self._close_check()
         self._original = original_check(workbook.package, entry.part)
         try:
-            values = SheetValues(snap.data, self.path.name)
+            values = SheetValues(snap.data, workbook.package, workbook)
             try:
-                rows = values.rows(entry.name)
-                memory_entry = workbook.worksheet(MEMORY_SHEET)
-                memory = values.rows(memory_entry.name) if memory_entry is not None else None
+                rows = values.rows(entry)
+                memory = values.rows(memory_entry) if memory_entry is not None else None
             finally:
                 values.close()
         except BaseException:
