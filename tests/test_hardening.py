@@ -13,10 +13,13 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -497,3 +500,118 @@ def test_a_date_cell_holding_no_date_is_check_naming_the_cell(
         "CHECK",
         why,
     ]
+
+
+# -- decompression bombs -------------------------------------------------------------------------
+
+
+def _deflated(data: bytes, final: bool) -> bytes:
+    """Raw deflate of ``data``, independent of what comes before it (a fresh compressor) and
+    byte-aligned, so such pieces concatenate into one stream; only the last one is final."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH
+    )
+
+
+def write_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> None:
+    """A zip of (name, raw deflate bytes, CRC, declared size) members, written by hand: the
+    declared size may be anything (a bomb's, or a liar's)."""
+    out, central = bytearray(), bytearray()
+    for name, raw, crc, size in members:
+        encoded = name.encode()
+        header = struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(raw), size, len(encoded), 0
+        )
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(raw),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                len(out),
+            )
+            + encoded
+        )
+        out += header + encoded + raw
+    out += central + struct.pack(
+        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(out), 0
+    )
+    path.write_bytes(bytes(out))
+
+
+def bomb(
+    path: Path, part: str, cut: bytes, filler: bytes, mib: int, declared: int | None = None
+) -> Path:
+    """``path`` (a real workbook) with ``mib`` MiB of ``filler`` inserted in ``part`` before
+    ``cut``: a few KB of deflate per MiB repeated, so gigabytes cost megabytes on disk."""
+    with zipfile.ZipFile(path) as z:
+        parts = {info.filename: z.read(info) for info in z.infolist()}
+    members = []
+    for name, content in parts.items():
+        if name != part:
+            members.append((name, _deflated(content, True), zlib.crc32(content), len(content)))
+            continue
+        at = content.index(cut)
+        block = _deflated(filler * (1 << 20), False)
+        raw = _deflated(content[:at], False) + block * mib + _deflated(content[at:], True)
+        size = len(content) + mib * (1 << 20) * len(filler)
+        members.append((name, raw, 0, size if declared is None else declared))
+    write_zip(path, members)
+    return path
+
+
+BOMBS = {
+    "sheet of blanks, 3 GB": ("xl/worksheets/sheet1.xml", b"</sheetData>", b" ", 3072, 3072),
+    "one giant shared string, 2.5 GB": ("xl/sharedStrings.xml", b"</t>", b"a", 2560, 2560),
+    "blanks at 1000:1, 64 MB": ("xl/worksheets/sheet1.xml", b"</sheetData>", b" ", 64, 64),
+    "styles, 256 MB": ("xl/styles.xml", b"</styleSheet>", b"\n", 256, 256),
+}
+
+
+@pytest.mark.parametrize("kind", list(BOMBS))
+def test_a_decompression_bomb_is_refused_before_it_is_read(tmp_path: Path, kind: str) -> None:
+    part, cut, filler, mib, mb = BOMBS[kind]
+    book = bomb(prospects_book(tmp_path / "p.xlsx"), part, cut, filler, mib)
+    assert book.stat().st_size < 4 << 20  # a few MB on disk
+    before = snapshot(tmp_path)
+    started = time.monotonic()
+    code, out = run("sync", str(book), "--today", TODAY)
+    assert time.monotonic() - started < 10
+    line = one_line_error(out)
+    assert code == 1
+    assert f"part {part} would inflate to {mb:,} MB from " in line
+    assert "limits 2 GB and 100:1 per part" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_part_inflating_past_its_declared_size_is_refused_as_it_is_read(tmp_path: Path) -> None:
+    """A bomb that lies about its size (3 GB declared as 2 KB) is cut off at the declared size:
+    by calamine's zip reader, and by ours, which reads it next."""
+    book = bomb(
+        prospects_book(tmp_path / "p.xlsx"), *BOMBS["sheet of blanks, 3 GB"][:4], declared=2048
+    )
+    before = snapshot(tmp_path)
+    started = time.monotonic()
+    code, out = run("sync", str(book), "--today", TODAY)
+    assert time.monotonic() - started < 10
+    line = one_line_error(out)
+    assert code == 1
+    assert (
+        "part xl/worksheets/sheet1.xml cannot be read: it inflates past its declared size" in line
+    )
+    assert "larger than its declared uncompressed size" in line  # what calamine said
+    assert snapshot(tmp_path) == before
