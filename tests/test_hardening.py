@@ -615,3 +615,64 @@ def test_a_part_inflating_past_its_declared_size_is_refused_as_it_is_read(tmp_pa
     )
     assert "larger than its declared uncompressed size" in line  # what calamine said
     assert snapshot(tmp_path) == before
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def table_book(path: Path, second_table: bool = False) -> Path:
+    """Prospects as an Excel table at A1 with a totals row ("Total", a count of IDs); with
+    ``second_table``, a plain header row and another table further down instead."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Prospects")
+    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    data = [
+        ["P1", "Acme", "Dana", dt.datetime(2026, 11, 2), "Connected"],
+        ["P2", "Beta", "Luis", dt.datetime(2026, 11, 2), "Connected"],
+    ]
+    columns = [{"header": h} for h in HEADERS]
+    columns[0]["total_string"] = "Total"
+    columns[1]["total_function"] = "count"
+    columns[3]["format"] = date
+    if not second_table:
+        sheet.add_table(0, 0, 3, 4, {"data": data, "columns": columns, "total_row": True})
+    else:
+        sheet.write_row(0, 0, HEADERS)
+        sheet.write_row(1, 0, data[0][:3])
+        sheet.write_datetime(1, 3, data[0][3], date)
+        sheet.write(1, 4, data[0][4])
+        # rows 4-7: a second table over the same columns, its own header row included
+        more = [data[1], ["P3", "Gamma", "Dana", dt.datetime(2026, 11, 2), "Connected"]]
+        sheet.add_table(3, 0, 6, 4, {"data": more, "columns": columns, "total_row": True})
+    workbook.close()
+    return path
+
+
+def test_a_tables_totals_row_is_never_a_prospect_nor_written(tmp_path: Path) -> None:
+    book = table_book(tmp_path / "p.xlsx")
+    code, out = run("sync", str(book), "--today", TODAY, "--json")
+    assert code == 0, out
+    report = json.loads(out)["sources"][0]
+    assert (report["rows_read"], report["prospects"], report["ids_assigned"]) == (3, 2, 0)
+    assert {f: n for f, n in report["flags"].items() if n} == {"OVERDUE": 2}
+    grid = values(book, "Prospects")
+    assert grid[0][5:10] == ["Attempts", "Next Contact", "Next Action", "Flag", "Why"]
+    assert [row[8] for row in grid[1:3]] == ["OVERDUE", "OVERDUE"]
+    assert grid[3][0] == "Total" and set(grid[3][5:]) == {""}  # left as it was
+    assert texts(book, "xl/worksheets/sheet1.xml", ["F4", "G4", "H4", "I4", "J4"]) == [None] * 5
+    code, out = run("sync", str(book), "--today", TODAY)
+    assert code == 0 and "nothing to change" in out
+
+
+def test_a_header_row_of_a_table_further_down_is_never_a_prospect(tmp_path: Path) -> None:
+    book = table_book(tmp_path / "p.xlsx", second_table=True)
+    code, out = run("sync", str(book), "--today", TODAY, "--json")
+    assert code == 0, out
+    report = json.loads(out)["sources"][0]
+    # rows 2, 5 and 6 are prospects; row 3 is blank, row 4 the table's header, row 7 its total
+    assert report["prospects"] == 3
+    assert {f: n for f, n in report["flags"].items() if n} == {"OVERDUE": 3}
+    flags = texts(book, "xl/worksheets/sheet1.xml", [f"I{r}" for r in range(2, 8)])
+    assert flags == ["OVERDUE", None, None, "OVERDUE", "OVERDUE", None]

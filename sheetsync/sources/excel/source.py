@@ -13,6 +13,7 @@ Strict Open XML; and a file that changed on disk between :meth:`read` and the en
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,23 @@ from .filesafety import Fingerprint, check_path, check_unchanged, read_file, sav
 from .package import Package, write_package
 from .readback import OriginalCheck, check_saved, original_check
 from .reader import SheetValues
+from .tables import frame_rows, sheet_tables
 from .workbook import Workbook
 from .writer import build_rewrite
+
+
+log = logging.getLogger(__name__)
+
+
+def _blank_table_frames(package: Package, part: str, rows: list[list[Cell]]) -> None:
+    """Read the totals rows of tables, and their header rows below row 1, as empty rows: they
+    are never prospects, so nothing is decided or written there (see :mod:`.tables`)."""
+    if not rows:
+        return
+    for row, what in frame_rows(sheet_tables(package, part), len(rows[0])).items():
+        if 0 < row < len(rows) and any(v is not None for v in rows[row]):
+            log.info("%s: row %d is %s: not a prospect", package.label, row + 1, what)
+            rows[row] = [None] * len(rows[row])
 
 
 @dataclass
@@ -83,6 +99,7 @@ class ExcelSource:
         except BaseException:
             self._close_check()
             raise
+        _blank_table_frames(workbook.package, entry.part, rows)
         headers = rows[0] if rows else []
         snap.headers = dict(enumerate(headers))
         self._snapshot = snap

@@ -9,6 +9,11 @@ table style covers the tool's columns. Any other table (elsewhere on the sheet, 
 header row, or fed by a query or XML map, whose column list belongs to that source) is left as
 it is. A column is only added when its header is a non-empty text unique in the table, as Excel
 requires; otherwise the table is left unchanged.
+
+Rows that belong to a table's frame are never prospects (:func:`frame_rows`): the totals row
+of any table over the prospect columns (the prospects table's own, or one further down), and
+the header row of such a table when it is not the sheet's first row. They are read as empty,
+so nothing is decided or written there.
 """
 
 from __future__ import annotations
@@ -50,6 +55,33 @@ def load_tables(package: Package, sheet_part: str, rel_ids: list[str]) -> list[T
         )
         tables.append(Table(part, root, parse_range(root.get("ref", "")), fed))
     return tables
+
+
+def sheet_tables(package: Package, sheet_part: str) -> list[Table]:
+    """Every table related to the sheet part."""
+    rel_ids = [rel.id for rel in package.rels(sheet_part) if rel.type == RT_TABLE]
+    return load_tables(package, sheet_part, rel_ids)
+
+
+def frame_rows(tables: list[Table], width: int) -> dict[int, str]:
+    """0-based sheet rows that are a table's totals or (below row 1) header row, for tables
+    that reach into the first ``width`` columns: row -> what it is, for the log."""
+    rows: dict[int, str] = {}
+    for table in tables:
+        if table.box is None or table.box[1] >= width:
+            continue
+        top, _, bottom, _ = table.box
+        name = table.root.get("displayName") or table.root.get("name") or table.part
+        totals = _count(table.root.get("totalsRowCount"), 0)
+        for row in range(max(bottom - totals + 1, top), bottom + 1):
+            rows[row] = f"the totals row of table {name}"
+        if _count(table.root.get("headerRowCount"), 1) and top > 0:
+            rows[top] = f"the header row of table {name}"
+    return rows
+
+
+def _count(text: str | None, default: int) -> int:
+    return int(text) if text is not None and text.isdigit() else default
 
 
 def extend_table(
