@@ -20,15 +20,18 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import python_calamine as calamine
 from click.testing import CliRunner
+from fakesheets import FakeSheets, serve
 from lxml import etree
 from xlsx_helpers import FIXTURES, add_worksheet, members, rewrite_part, values
 
 from sheetsync.cli import main
+from sheetsync.errors import RowsMoved
 
 TODAY = "2026-11-24"
 
@@ -676,3 +679,71 @@ def test_a_header_row_of_a_table_further_down_is_never_a_prospect(tmp_path: Path
     assert {f: n for f, n in report["flags"].items() if n} == {"OVERDUE": 3}
     flags = texts(book, "xl/worksheets/sheet1.xml", [f"I{r}" for r in range(2, 8)])
     assert flags == ["OVERDUE", None, None, "OVERDUE", "OVERDUE", None]
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+def test_a_header_row_reaching_column_xfd_is_exit_2(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    book = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("Prospects")
+    sheet.write_row(0, 0, ["ID", "Company", "Last Contact"])
+    sheet.write(0, 16383, "Notes")  # XFD1, Excel's last column
+    sheet.write_row(1, 0, ["P1", "Acme", "2026-11-02"])
+    workbook.close()
+    before = book.read_bytes()
+    code, out = run("sync", str(book), "--today", TODAY)
+    line = one_line_error(out)
+    assert code == 2
+    assert "the columns run to XFD, Excel's last, so there is no room for the 5 column(s)" in line
+    assert "(Attempts, Next Contact, Next Action, Flag, Why)" in line
+    assert book.read_bytes() == before
+
+
+def test_a_merge_over_the_owned_columns_is_a_warning_naming_the_range(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    book = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("Prospects")
+    sheet.write_row(0, 0, [*HEADERS, "Next Contact", "Next Action", "Flag", "Why"])
+    for row, pid in ((1, "P1"), (2, "P2")):
+        sheet.write_row(row, 0, [pid, "Acme", "Dana", "2026-11-02", "Connected"])
+    sheet.merge_range("H3:I3", "")  # over Flag and Why of P2
+    sheet.merge_range("B2:C2", "Acme")  # the user's own columns: not a concern
+    workbook.close()
+    code, out = run("sync", str(book), "--today", TODAY, "--json")
+    assert code == 0, out
+    warnings = json.loads(out[out.index("{") :])["sources"][0]["warnings"]
+    assert warnings == [
+        "p.xlsx: cells H3:I3 are merged over the column(s) sheetsync writes (Flag, Why); a "
+        "merged range shows its first cell only: unmerge H3:I3"
+    ]
+
+
+@pytest.fixture
+def fake_sheets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSheets]:
+    """The local Sheets server, with SHEETSYNC_SHEETS_ENDPOINT pointing at it."""
+    yield from serve(monkeypatch)
+
+
+def test_an_id_duplicated_at_read_time_is_not_reported_as_found_twice_now(
+    fake_sheets: FakeSheets,
+) -> None:
+    from test_gsheets_faults import HEADER, KEY, ROWS, make, plan
+
+    fake_sheets.seed(KEY, {"Prospects": [HEADER[:4], *ROWS, ["P3", "Copy of Cyan"]]})
+    sync = make()
+    sync.read()
+    fake_sheets.insert_rows(KEY, "Prospects", 1, [["P9", "Someone typed a row"]])
+    with pytest.raises(RowsMoved) as caught:
+        sync.write(plan(["P1", "P2", "P3", "P4", "P3"]))
+    assert str(caught.value) == (
+        "rows of 'Prospects' moved while syncing, and the ID 'P3' was already on 2 rows when "
+        "read, so their rows cannot be told apart: nothing was written; give each row its own "
+        "ID and run the sync again"
+    )
+    assert all(len(line) <= 4 for line in fake_sheets.values(KEY, "Prospects"))

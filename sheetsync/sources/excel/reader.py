@@ -125,6 +125,8 @@ class SheetValues:
         self._xml = XmlSheets(package, workbook)
         self._book: calamine.CalamineWorkbook | None = None
         self._why = ""
+        #: merged ranges of the sheets read, by name: (top, left, bottom, right), 0-based
+        self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
         try:
             self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except BaseException as exc:
@@ -138,7 +140,7 @@ class SheetValues:
         why = self._why
         if self._book is not None:
             try:
-                rows, suspect = self._calamine_rows(entry.name)
+                rows, suspect, merged = self._calamine_rows(entry.name)
             except BaseException as exc:
                 if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
                     raise
@@ -148,18 +150,24 @@ class SheetValues:
                 )
             else:
                 if not suspect:
+                    self.merged[entry.name] = merged
                     return rows
                 why = "a value it cannot give as stored"
         assert entry.part is not None
         try:
-            return self._xml.rows(entry.part)
+            rows = self._xml.rows(entry.part)
         except WorkbookRefused as exc:
             raise WorkbookRefused(f"{exc} [python-calamine: {why}]") from exc
+        self.merged[entry.name] = self._xml.merged.get(entry.part, [])
+        return rows
 
-    def _calamine_rows(self, name: str) -> tuple[list[list[Cell]], bool]:
-        """Rows by calamine, and whether a value may hide what is stored."""
+    def _calamine_rows(
+        self, name: str
+    ) -> tuple[list[list[Cell]], bool, list[tuple[int, int, int, int]]]:
+        """Rows by calamine, whether a value may hide what is stored, and the merged ranges."""
         assert self._book is not None
         sheet = self._book.get_sheet_by_name(name)
+        merged = [(a[0], a[1], b[0], b[1]) for a, b in sheet.merged_cell_ranges or ()]
         # Row by row when the sheet's cells start in column A (iter_rows gives the rows
         # from row 1 but the columns from the first one used), converted in blocks, so
         # that the raw copies of a big sheet never all exist at once.
@@ -175,7 +183,7 @@ class SheetValues:
         del raw, sheet
         while rows and all(v is None for v in rows[-1]):
             rows.pop()
-        return rows, columns.suspect
+        return rows, columns.suspect, merged
 
     def close(self) -> None:
         if self._book is not None:

@@ -25,7 +25,7 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import EPOCH_1900, Cell
-from .cells import MAX_COLS, MAX_ROWS, parse_ref
+from .cells import MAX_COLS, MAX_ROWS, parse_range, parse_ref
 from .package import Package
 from .styles import StyleBook
 from .workbook import Workbook
@@ -58,12 +58,13 @@ def _text(element: etree._Element) -> str:
     return "".join(pieces)
 
 
-def _elements(stream: Any, name: str, label: str, part: str) -> Iterator[etree._Element]:
-    """The ``name`` elements of a part as they end, each freed once the caller is done."""
+def _elements(stream: Any, names: str, label: str, part: str) -> Iterator[etree._Element]:
+    """The elements of a part named one of ``names`` (space-separated) as they end, each freed
+    once the caller is done."""
     events = etree.iterparse(
         stream,
         events=("end",),
-        tag=f"{{*}}{name}",
+        tag=[f"{{*}}{name}" for name in names.split()],
         resolve_entities=False,
         no_network=True,
         huge_tree=True,
@@ -90,6 +91,8 @@ class XmlSheets:
         self.package, self.workbook = package, workbook
         self.styles = StyleBook(package, workbook)
         self._strings: list[str] | None = None
+        #: merged ranges of the sheets read, by part: (top, left, bottom, right), 0-based
+        self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
 
     @property
     def strings(self) -> list[str]:
@@ -109,9 +112,15 @@ class XmlSheets:
         """All rows of the worksheet part, from A1, trailing empty rows dropped."""
         label = self.package.label
         rows: list[list[Cell]] = []
+        merged = self.merged[part] = []
         next_row = 0
         with self.package.open(part) as stream:
-            for row_el in _elements(stream, "row", label, part):
+            for row_el in _elements(stream, "row mergeCell", label, part):
+                if _local(row_el.tag) == "mergeCell":
+                    box = parse_range(row_el.get("ref", ""))
+                    if box is not None:
+                        merged.append(box)
+                    continue
                 r = row_el.get("r")
                 index = int(r) - 1 if r and r.isdigit() else next_row
                 if not 0 <= index < MAX_ROWS or index < len(rows):
