@@ -25,7 +25,7 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import EPOCH_1900, Cell
-from .cells import MAX_COLS, MAX_ROWS, parse_range, parse_ref
+from .cells import MAX_COLS, MAX_ROWS, col_letter, parse_range, parse_ref
 from .package import Package
 from .styles import StyleBook
 from .workbook import Workbook
@@ -34,6 +34,9 @@ _SHARED_STRINGS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 )
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_DIGITS = "0123456789"
+#: column letters -> 0-based index, for every column of a sheet
+_COLUMNS = {col_letter(col): col for col in range(MAX_COLS)}
 #: floats hold every whole number up to this one exactly
 _EXACT = 2**53
 #: Excel's last serial day (9999-12-31)
@@ -48,6 +51,10 @@ def _text(element: etree._Element) -> str:
     """The text of a string item (``<si>`` or ``<is>``): its ``<t>`` pieces, phonetic runs
     (``<rPh>``) left out; a piece without ``xml:space="preserve"`` loses its surrounding
     white space, as calamine reads it."""
+    if len(element) == 1 and _local(element[0].tag) == "t":  # plain text, the usual case
+        t = element[0]
+        text = t.text or ""
+        return text if t.get(_XML_SPACE) == "preserve" else text.strip(" \t\r\n")
     pieces = []
     for t in element.iter("{*}t"):
         parent = t.getparent()
@@ -91,6 +98,7 @@ class XmlSheets:
         self.package, self.workbook = package, workbook
         self.styles = StyleBook(package, workbook)
         self._strings: list[str] | None = None
+        self._days: dict[float, dt.date | dt.datetime] = {}
         #: merged ranges of the sheets read, by part: (top, left, bottom, right), 0-based
         self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
 
@@ -113,6 +121,7 @@ class XmlSheets:
         label = self.package.label
         rows: list[list[Cell]] = []
         merged = self.merged[part] = []
+        self._strings = self.strings
         next_row = 0
         with self.package.open(part) as stream:
             for row_el in _elements(stream, "row mergeCell", label, part):
@@ -137,13 +146,16 @@ class XmlSheets:
 
     def _row(self, row_el: etree._Element, part: str) -> list[Cell]:
         values: list[Cell] = []
+        ns = row_el.tag[: -len("row")]
+        cell_tag = ns + "c"
         for c in row_el:
-            if _local(c.tag) != "c":
+            if c.tag != cell_tag:
                 continue
             ref = c.get("r")
             col = len(values)
             if ref:
-                place = parse_ref(ref)
+                found = _COLUMNS.get(ref.rstrip(_DIGITS))
+                place = (0, found) if found is not None else parse_ref(ref)
                 if place is None or place[1] >= MAX_COLS:
                     raise WorkbookRefused(
                         f"{self.package.label}: sheet part {part} has a cell named {ref!r}, "
@@ -154,21 +166,21 @@ class XmlSheets:
             if col < len(values):
                 continue  # a second cell at the same place: the first one stands
             values.extend([None] * (col - len(values)))
-            values.append(self._value(c))
+            values.append(self._value(c, ns))
         return values
 
-    def _value(self, c: etree._Element) -> Cell:
+    def _value(self, c: etree._Element, ns: str) -> Cell:
         kind = c.get("t", "n")
         if kind == "inlineStr":
-            found = c.find("{*}is")
+            found = c.find(ns + "is")
             return (_text(found) or None) if found is not None else None
-        v = c.find("{*}v")
+        v = c.find(ns + "v")
         raw = v.text if v is not None else None
         if raw is None or kind == "e":
             return None
         if kind == "s":
             try:
-                return self.strings[int(raw)] or None
+                return self._strings[int(raw)] or None  # type: ignore[index]
             except (ValueError, IndexError):
                 return None
         if kind == "str":
@@ -193,6 +205,12 @@ class XmlSheets:
         return int(number) if number.is_integer() and abs(number) <= _EXACT else number
 
     def _date(self, serial: float) -> dt.date | dt.datetime:
+        day = self._days.get(serial)
+        if day is None:
+            day = self._days[serial] = self._make_date(serial)
+        return day
+
+    def _make_date(self, serial: float) -> dt.date | dt.datetime:
         epoch = self.workbook.epoch
         if epoch == EPOCH_1900 and serial < 60:
             epoch += dt.timedelta(days=1)  # Excel's 1900-02-29 that never was
