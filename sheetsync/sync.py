@@ -92,7 +92,10 @@ def _own_lock_folder() -> Path:
         st = None
     if st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == uid:
         return folder
-    return Path.home() / ".cache" / "sheetsync" / "locks"
+    try:
+        return Path.home() / ".cache" / "sheetsync" / "locks"
+    except (RuntimeError, KeyError):  # no home folder: the message names the temp one
+        return folder
 
 
 class _Warnings(logging.Handler):

@@ -67,16 +67,19 @@ def check_writable(path: Path) -> None:
     except OSError:
         return  # the read or the save names what is wrong with the path
     mode = stat.S_IMODE(st.st_mode)
-    if st.st_uid == os.geteuid():
-        writable = bool(mode & stat.S_IWUSR)
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is None:  # no POSIX owners (Windows): the read-only attribute is what counts
+        writable, whose = os.access(path, os.W_OK), ""
+    elif st.st_uid == euid:
+        writable, whose = bool(mode & stat.S_IWUSR), ""
     else:
-        writable = bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)) and (
-            os.geteuid() == 0 or os.access(path, os.W_OK)
-        )
+        any_write = mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        writable = bool(any_write) and (euid == 0 or os.access(path, os.W_OK))
+        whose = f", owned by user {st.st_uid}"
     if not writable:
         raise WorkbookRefused(
-            f"{path.name}: the file is read-only (mode {mode:03o}): nothing was written; make it "
-            f"writable (chmod u+w {path.name}) or sync a copy"
+            f"{path.name}: the file is read-only (mode {mode:03o}{whose}): nothing was written; "
+            f"make it writable (chmod u+w {path.name}) or sync a copy"
         )
 
 
