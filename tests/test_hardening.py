@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -31,7 +32,7 @@ from lxml import etree
 from xlsx_helpers import FIXTURES, add_worksheet, members, rewrite_part, values
 
 from sheetsync.cli import main
-from sheetsync.errors import RowsMoved
+from sheetsync.errors import RowsMoved, UsageError
 
 TODAY = "2026-11-24"
 
@@ -747,3 +748,13 @@ def test_an_id_duplicated_at_read_time_is_not_reported_as_found_twice_now(
         "ID and run the sync again"
     )
     assert all(len(line) <= 4 for line in fake_sheets.values(KEY, "Prospects"))
+
+
+@pytest.mark.parametrize("seconds", [math.nan, math.inf, -1.0])
+def test_a_google_source_never_retries_for_ever(seconds: float) -> None:
+    from sheetsync.sources.gsheets import GoogleSheetSource
+
+    with pytest.raises(UsageError, match="retry_seconds must be a finite number of seconds"):
+        GoogleSheetSource(
+            "gsheet:1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefgh", retry_seconds=seconds
+        )
