@@ -758,3 +758,35 @@ def test_a_google_source_never_retries_for_ever(seconds: float) -> None:
         GoogleSheetSource(
             "gsheet:1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefgh", retry_seconds=seconds
         )
+
+
+def test_a_side_tables_totals_row_beside_a_prospect_leaves_the_prospect_alone(
+    tmp_path: Path,
+) -> None:
+    """A table to the right of the prospect columns (a rep's own summary) is not theirs: the
+    prospect on the row of its totals row is still decided."""
+    import xlsxwriter
+
+    book = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("Prospects")
+    sheet.write_row(0, 0, HEADERS)
+    for row, pid in ((1, "P1"), (2, "P2"), (3, "P3")):
+        sheet.write_row(row, 0, [pid, "Acme", "Dana", "2026-11-02", "Connected"])
+    sheet.add_table(
+        0,
+        12,
+        2,
+        13,
+        {
+            "data": [["a", 1]],
+            "columns": [{"header": "Kind"}, {"header": "N", "total_function": "sum"}],
+            "total_row": True,
+        },
+    )
+    workbook.close()
+    code, out = run("sync", str(book), "--today", TODAY, "--json")
+    assert code == 0, out
+    report = json.loads(out)["sources"][0]
+    assert report["prospects"] == 3
+    assert {f: n for f, n in report["flags"].items() if n} == {"OVERDUE": 3}

@@ -34,14 +34,14 @@ log = logging.getLogger(__name__)
 
 
 def _blank_table_frames(package: Package, part: str, rows: list[list[Cell]]) -> None:
-    """Read the totals rows of tables, and their header rows below row 1, as empty rows: they
-    are never prospects, so nothing is decided or written there (see :mod:`.tables`)."""
-    if not rows:
-        return
-    for row, what in frame_rows(sheet_tables(package, part), len(rows[0])).items():
-        if 0 < row < len(rows) and any(v is not None for v in rows[row]):
-            log.info("%s: row %d is %s: not a prospect", package.label, row + 1, what)
-            rows[row] = [None] * len(rows[row])
+    """Read the cells of tables' totals rows, and of their header rows below row 1, as empty:
+    they are never prospect data, so nothing is decided or written there (see :mod:`.tables`)."""
+    for row, left, right, what in frame_rows(sheet_tables(package, part)):
+        if 0 < row < len(rows):
+            cells = rows[row]
+            if any(v is not None for v in cells[left : right + 1]):
+                log.info("%s: row %d holds %s: not prospect data", package.label, row + 1, what)
+                cells[left : right + 1] = [None] * len(cells[left : right + 1])
 
 
 def _check_room(plan: WritePlan) -> None:

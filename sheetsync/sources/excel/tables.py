@@ -10,10 +10,11 @@ header row, or fed by a query or XML map, whose column list belongs to that sour
 it is. A column is only added when its header is a non-empty text unique in the table, as Excel
 requires; otherwise the table is left unchanged.
 
-Rows that belong to a table's frame are never prospects (:func:`frame_rows`): the totals row
-of any table over the prospect columns (the prospects table's own, or one further down), and
-the header row of such a table when it is not the sheet's first row. They are read as empty,
-so nothing is decided or written there.
+A table's frame holds no prospect data (:func:`frame_rows`): its totals row, and its header
+row when that is not the sheet's first row (a table further down). Those cells are read as
+empty, so a totals row of the prospects table, or a header row further down, is never a
+prospect and nothing is written there; a prospect beside a side table's totals row keeps its
+own cells.
 """
 
 from __future__ import annotations
@@ -63,21 +64,22 @@ def sheet_tables(package: Package, sheet_part: str) -> list[Table]:
     return load_tables(package, sheet_part, rel_ids)
 
 
-def frame_rows(tables: list[Table], width: int) -> dict[int, str]:
-    """0-based sheet rows that are a table's totals or (below row 1) header row, for tables
-    that reach into the first ``width`` columns: row -> what it is, for the log."""
-    rows: dict[int, str] = {}
+def frame_rows(tables: list[Table]) -> list[tuple[int, int, int, str]]:
+    """The cells of tables' frames that hold no prospect data: each table's totals row, and its
+    header row when that is not the sheet's first row, as (0-based row, first column, last
+    column, what it is for the log)."""
+    frames = []
     for table in tables:
-        if table.box is None or table.box[1] >= width:
+        if table.box is None:
             continue
-        top, _, bottom, _ = table.box
+        top, left, bottom, right = table.box
         name = table.root.get("displayName") or table.root.get("name") or table.part
         totals = _count(table.root.get("totalsRowCount"), 0)
         for row in range(max(bottom - totals + 1, top), bottom + 1):
-            rows[row] = f"the totals row of table {name}"
+            frames.append((row, left, right, f"the totals row of table {name}"))
         if _count(table.root.get("headerRowCount"), 1) and top > 0:
-            rows[top] = f"the header row of table {name}"
-    return rows
+            frames.append((top, left, right, f"the header row of table {name}"))
+    return frames
 
 
 def _count(text: str | None, default: int) -> int:
