@@ -31,7 +31,15 @@ def _setup_logging(verbose: bool, quiet: bool, log_file: str | None) -> None:
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        except OSError as ex:
+            _fail(
+                UsageError(
+                    f"--log-file {log_file} cannot be opened ({ex.strerror or ex}): create its "
+                    "folder or choose another file"
+                )
+            )
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

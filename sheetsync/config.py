@@ -7,6 +7,7 @@ that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -182,6 +183,62 @@ def _str(key: str, value: Any) -> str:
     return value
 
 
+def _seconds(key: str, value: Any) -> float:
+    """A finite number of seconds, 0 or more (NaN or infinity would retry forever)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise _fail(key, f"must be a number of seconds, 0 or more, not {value!r}")
+    return float(value)
+
+
+#: Excel's longest number format code
+_MAX_FORMAT_LENGTH = 255
+
+
+def _date_format(key: str, code: str) -> str:
+    """A number format code that shows a date, and that Excel and Google Sheets accept."""
+    from sheetsync.sources.excel.styles import is_date_code
+
+    problem = None
+    if len(code) > _MAX_FORMAT_LENGTH:
+        problem = f"is {len(code)} characters long; Excel allows {_MAX_FORMAT_LENGTH}"
+    elif any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF or ord(ch) > 0xFFFD for ch in code):
+        problem = "holds a control character"
+    elif code.count('"') % 2 or code.count("[") != code.count("]") or code.endswith("\\"):
+        problem = "has an unclosed quote, bracket or escape"
+    elif not is_date_code(code):
+        problem = "shows no date (it needs d or y letters outside quotes)"
+    if problem is not None:
+        raise _fail(key, f'{code!r} {problem}; use a code such as "yyyy-mm-dd" or "dd/mm/yyyy"')
+    return code
+
+
+def _columns(key: str, table: dict[str, Any]) -> dict[str, str]:
+    """``[columns]``: field -> header; one header cannot name two fields."""
+    from sheetsync.schema import FIELDS, normalize
+
+    columns: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name, header in table.items():
+        if name not in FIELDS:
+            raise _fail(f"{key}.{name}", f"unknown field ({', '.join(FIELDS)})")
+        text = _str(f"{key}.{name}", header)
+        if not normalize(text):
+            raise _fail(f"{key}.{name}", "must name a header, not be blank")
+        first = seen.setdefault(normalize(text), name)
+        if first != name:
+            raise _fail(
+                f"{key}.{name}",
+                f"header {text!r} is already mapped to {first}: one header names one field",
+            )
+        columns[name] = text
+    return columns
+
+
 def _window(key: str, value: Any) -> Window:
     if not (isinstance(value, list) and len(value) == 2):
         raise _fail(key, f"must be a pair [low, high], not {value!r}")
@@ -294,8 +351,6 @@ def _sources(value: Any) -> tuple[SourceEntry, ...]:
 
 def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     """Validate a TOML document already parsed into a dict."""
-    from sheetsync.schema import FIELDS
-
     defaults = Config()
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -309,20 +364,13 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
         elif key == "timezone":
             out[key] = _check_timezone(key, _str(key, value).strip())
         elif key == "date_format":
-            out[key] = _str(key, value) or defaults.date_format
+            out[key] = _date_format(key, _str(key, value) or defaults.date_format)
         elif key == "columns":
-            columns = {}
-            for name, header in _table(key, value).items():
-                if name not in FIELDS:
-                    raise _fail(f"columns.{name}", f"unknown field ({', '.join(FIELDS)})")
-                columns[name] = _str(f"columns.{name}", header)
-            out[key] = columns
+            out[key] = _columns(key, _table(key, value))
         elif key == "backups":
             out[key] = _int(key, value, high=100)
         elif key == "retry_seconds":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise _fail(key, f"must be a number of seconds, 0 or more, not {value!r}")
-            out[key] = float(value)
+            out[key] = _seconds(key, value)
         elif key == "credentials":
             path = _str(key, value)
             if path and base_dir is not None:

@@ -9,6 +9,7 @@ import gc
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from sheetsync.config import Config
 from sheetsync.decide import decide_sheet
-from sheetsync.errors import Locked, UsageError
+from sheetsync.errors import Locked, SourceError, UsageError
 from sheetsync.plan import SyncResult, plan_writes
 from sheetsync.read import read_sheet
 from sheetsync.report import Summary
@@ -72,12 +73,42 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
 
 
 def lock_path(key: str) -> Path:
-    """One lock file per source, in the machine's temp folder or ``SHEETSYNC_LOCK_DIR``
+    """One lock file per source, in ``SHEETSYNC_LOCK_DIR``, else in a folder of the user's own
     (the lock is released by the system if the process dies)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    folder = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / "sheetsync-locks")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{digest}.lock"
+    chosen = os.environ.get(LOCK_DIR_ENV)
+    folder = Path(chosen) if chosen else _own_lock_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f"{digest}.lock"
+        with open(probe, "a"):  # the lock file must be creatable: say so now, in one line
+            pass
+    except OSError as ex:
+        where = f"{LOCK_DIR_ENV}={folder}" if chosen else str(folder)
+        raise SourceError(
+            f"cannot create the run lock in {where} ({ex.strerror or ex}): set {LOCK_DIR_ENV} "
+            "to a folder you can write"
+        ) from ex
+    return probe
+
+
+def _own_lock_folder() -> Path:
+    """``sheetsync-locks-<uid>`` in the temp folder, so users of one machine never share (or
+    block) a lock folder; if that name is taken by someone else's folder (or a link), the
+    user's cache folder instead."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"sheetsync-locks-{uid}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == uid:
+        return folder
+    try:
+        return Path.home() / ".cache" / "sheetsync" / "locks"
+    except (RuntimeError, KeyError):  # no home folder: the message names the temp one
+        return folder
 
 
 class _Warnings(logging.Handler):
@@ -101,12 +132,18 @@ def sync_source(
     """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
     started = time.monotonic()
     lock_wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
-    lock = FileLock(str(lock_path(source.lock_key)), timeout=lock_wait)
+    path = lock_path(source.lock_key)
+    lock = FileLock(str(path), timeout=lock_wait)
     try:
         lock.acquire()
     except Timeout as ex:
         raise Locked(
             f"another sync of {source.key} is running (waited {lock_wait:g} s); try again later"
+        ) from ex
+    except OSError as ex:
+        raise SourceError(
+            f"cannot take the run lock {path} ({ex.strerror or ex}): set {LOCK_DIR_ENV} to a "
+            "folder you can write"
         ) from ex
     warnings = _Warnings()
     logging.getLogger("sheetsync").addHandler(warnings)

@@ -220,6 +220,11 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise CredentialsError(f"credentials file {path} does not exist") from err
     except OSError as err:
         raise CredentialsError(f"cannot read credentials file {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise CredentialsError(
+            f"credentials file {path} is not a JSON text file (it holds binary data): use the "
+            "JSON key downloaded from the Google Cloud console"
+        ) from err
     try:
         info = json.loads(text)
     except ValueError as err:
