@@ -87,6 +87,20 @@ class SourceEntry:
 
 
 @dataclass(frozen=True)
+class Microsoft:
+    """``[microsoft]``: how a workbook in OneDrive or SharePoint is reached (never a secret)."""
+
+    #: path of an app's credentials JSON (tenant_id, client_id, client_secret or certificate)
+    credentials: str = ""
+    #: the Directory (tenant) ID, or organizations / consumers / common for `login --microsoft`
+    tenant_id: str = ""
+    #: the Application (client) ID of the app registration
+    client_id: str = ""
+    #: path of the app's certificate (PEM with the private key, or .pfx), instead of a secret
+    certificate: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     rules: Rules = field(default_factory=Rules)
     #: how numeric text dates are read: "MDY" (default) or "DMY"
@@ -104,6 +118,8 @@ class Config:
     #: Google Sheets: path of a service-account key or OAuth token ("" = the usual places)
     credentials: str = ""
     sources: tuple[SourceEntry, ...] = ()
+    #: Microsoft 365: the app registration or the login to use
+    microsoft: Microsoft = field(default_factory=Microsoft)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -235,6 +251,25 @@ def _sources(value: Any) -> tuple[SourceEntry, ...]:
     return tuple(out)
 
 
+def _microsoft(value: Any, base_dir: Path | None) -> Microsoft:
+    out: dict[str, str] = {}
+    for key, item in _table("microsoft", value).items():
+        name = f"microsoft.{key}"
+        if key == "client_secret":
+            raise _fail(
+                name,
+                "a secret does not belong in the config: put it in a credentials JSON file "
+                '(mode 600) and set credentials = "that-file.json"',
+            )
+        if key not in Microsoft.__dataclass_fields__:
+            raise _fail(name, "unknown key (credentials, tenant_id, client_id, certificate)")
+        text = _str(name, item).strip()
+        if key in ("credentials", "certificate") and text and base_dir is not None:
+            text = str((base_dir / os.path.expanduser(text)).resolve())
+        out[key] = text
+    return Microsoft(**out)
+
+
 def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     """Validate a TOML document already parsed into a dict."""
     from sheetsync.schema import FIELDS
@@ -271,6 +306,8 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             if path and base_dir is not None:
                 path = str((base_dir / os.path.expanduser(path)).resolve())
             out[key] = path
+        elif key == "microsoft":
+            out[key] = _microsoft(value, base_dir)
         elif key == "sources":
             entries = _sources(value)
             if base_dir is not None:
@@ -284,7 +321,7 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
 
 
 def _resolve_source(source: str, base_dir: Path) -> str:
-    if source.startswith(("http://", "https://", "gsheet:")):
+    if source.startswith(("http://", "https://", "gsheet:", "msgraph:")):
         return source
     return str((base_dir / os.path.expanduser(source)).resolve())
 
