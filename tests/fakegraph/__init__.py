@@ -2,7 +2,11 @@
 API for the naive way's cost) and Microsoft identity platform (OpenID configuration, token and
 device-code endpoints) for tests. See README.md for the Microsoft pages it is held to.
 
-    def test_something(graph):  # the fixture in tests/test_msgraph_*.py
+    @pytest.fixture
+    def graph(monkeypatch, tmp_path):
+        yield from serve(monkeypatch, tmp_path)
+
+    def test_something(graph):
         item = graph.add_file("Prospects.xlsx", data, share_url=URL)
         ...  # SHEETSYNC_GRAPH_ENDPOINT and SHEETSYNC_MS_AUTHORITY point at the fake
 
@@ -29,7 +33,15 @@ from cryptography.x509.oid import NameOID
 
 from .server import FakeGraph, Fault, Item, LoggedRequest, Servers
 
-__all__ = ["FakeGraph", "Fault", "Item", "LoggedRequest", "Servers", "self_signed", "serve"]
+__all__ = [
+    "FakeGraph",
+    "Fault",
+    "Item",
+    "LoggedRequest",
+    "Servers",
+    "self_signed",
+    "serve",
+]
 
 
 def self_signed(common_name: str, ip: str | None = None) -> tuple[bytes, bytes]:
@@ -63,8 +75,12 @@ def self_signed(common_name: str, ip: str | None = None) -> tuple[bytes, bytes]:
 _TLS: dict[str, tuple[bytes, bytes]] = {}
 
 
-def serve(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[FakeGraph]:
-    """Start both servers; point sheetsync (and MSAL) at them; a private config folder."""
+def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeGraph]:
+    """Start both servers; point sheetsync (and MSAL) at them; a private config folder.
+
+    A pytest fixture yields from it: ``yield from serve(monkeypatch, tmp_path)``."""
+    folder = tmp_path / "fakegraph"
+    folder.mkdir()
     if "login" not in _TLS:  # one TLS key per test run: RSA key generation takes a while
         _TLS["login"] = self_signed("127.0.0.1", ip="127.0.0.1")
     key_pem, cert_pem = _TLS["login"]
