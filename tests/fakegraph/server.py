@@ -38,6 +38,8 @@ REFRESH_TOKEN = "refresh_token"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 SIMPLE_UPLOAD_LIMIT = 250 * 1024 * 1024
+#: upload-session fragments other than the last must be multiples of 320 KiB
+FRAGMENT_UNIT = 320 * 1024
 ALIASES = ("organizations", "common", "consumers")
 
 
@@ -552,6 +554,14 @@ def _upload_fragment(fake: FakeGraph, method: str, path: str, body: bytes, heade
     if session.size and size != session.size:
         return _graph_error(
             400, "invalidRequest", "Declared total size differs.", "fragmentLengthMismatch"
+        )
+    final = end + 1 == size
+    if len(body) > 60 * 1024 * 1024 or (not final and len(body) % FRAGMENT_UNIT):
+        return _graph_error(
+            400,
+            "invalidRequest",
+            "Fragments must be multiples of 320 KiB and under 60 MiB.",
+            "maxFragmentLengthExceeded",
         )
     if start != len(session.received) or end - start + 1 != len(body):
         return _graph_error(
