@@ -149,7 +149,11 @@ class GraphClient:
         if address.share_url is not None:
             path = f"/shares/{address.share_id}/driveItem"
         else:
-            path = f"/drives/{quote(address.drive_id or '')}/items/{quote(address.item_id or '')}"
+            drive, item = (
+                quote(address.drive_id or "", safe="!"),
+                quote(address.item_id or "", safe="!"),
+            )
+            path = f"/drives/{drive}/items/{item}"
         return self._metadata(path, address.spec)
 
     def metadata(self, item: DriveItem) -> DriveItem:
