@@ -361,9 +361,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.drop:
             # read part of the body, then hang up without an answer (a network failure)
             self.rfile.read(min(length, 1024))
-            fake.log.append(
-                LoggedRequest(self.command, path, 0, min(length, 1024), 0, False, {}, host)
-            )
+            with fake.lock:
+                fake.log.append(
+                    LoggedRequest(self.command, path, 0, min(length, 1024), 0, False, {}, host)
+                )
             self.close_connection = True
             self.connection.shutdown(2)
             return
@@ -392,13 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = json.dumps(payload).encode("utf-8")
             headers.setdefault("Content-Type", "application/json")
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        # logged before the answer goes out: a client that reads the log right after its
+        # request returned must find it there
         with fake.lock:
             fake.log.append(
                 LoggedRequest(
@@ -412,6 +408,13 @@ class _Handler(BaseHTTPRequestHandler):
                     host,
                 )
             )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
 
