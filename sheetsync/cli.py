@@ -75,8 +75,8 @@ def sync(
     verbose: bool,
     log_file: str | None,
 ) -> None:
-    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY), or every
-    [[sources]] entry of the config."""
+    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY, a OneDrive or
+    SharePoint link), or every [[sources]] entry of the config."""
     from dataclasses import replace
 
     from sheetsync import report as reports

@@ -162,7 +162,13 @@ class GraphClient:
 
     def _metadata(self, path: str, what: str) -> DriveItem:
         response = self._send("GET", self.endpoint + path, what=what, params={"$select": SELECT})
-        return DriveItem.from_json(response.json())
+        item = DriveItem.from_json(response.json())
+        if not (item.drive_id and item.item_id):
+            raise SourceError(
+                f"Microsoft Graph did not say which drive holds {what}: give the workbook as "
+                "msgraph:/drives/DRIVE_ID/items/ITEM_ID"
+            )
+        return item
 
     def download(self, item: DriveItem, out: BinaryIO) -> int:
         """Write the item's bytes to ``out``; returns how many. The 302 Graph answers is
