@@ -271,3 +271,41 @@ def test_the_example_credentials_file_is_complete_and_refused_cleanly(graph, wor
     code, output = sync("--credentials", str(example))
     assert code == 1 and "Microsoft sign-in" in output
     assert info["client_secret"] not in output
+
+
+def test_an_app_with_a_pfx_and_its_password_syncs(graph, workbook, tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key_pem, cert_pem = self_signed("sheetsync-cron")
+    graph.add_app(TENANT, CLIENT, certificate_pem=cert_pem)
+    pfx = tmp_path / "app.pfx"
+    pfx.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"sheetsync",
+            serialization.load_pem_private_key(key_pem, None),
+            x509.load_pem_x509_certificate(cert_pem),
+            None,
+            serialization.BestAvailableEncryption(b"pfx-pass-123"),
+        )
+    )
+    pfx.chmod(0o600)
+    creds = app_file(
+        tmp_path,
+        tenant_id=TENANT,
+        client_id=CLIENT,
+        certificate="app.pfx",
+        certificate_password="pfx-pass-123",
+    )
+    code, output = sync("--credentials", str(creds))
+    assert code == 0, output
+    assert workbook.version == 2 and "pfx-pass-123" not in output
+
+
+def test_a_declined_sign_in_caches_nothing(graph, tmp_path):
+    graph.decline = True
+    code, output = login(graph, tmp_path)
+    assert code == 1
+    assert "the sign-in was not completed (authorization_declined)" in output
+    assert not token_path().exists()
