@@ -13,10 +13,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sheetsync import choices
 from sheetsync.errors import ConfigError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-PHASES = ("need", "solutions", "suppliers", "research", "preference", "negotiation", "repeat")
+#: the buyer phases as ``[rules.phase_days]`` keys: ``choices.PHASES`` in lower case
+PHASES = tuple(phase.lower() for phase in choices.PHASES)
 STAGES_WITH_LIMIT = ("new", "working", "stale")
 
 

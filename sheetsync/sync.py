@@ -1,4 +1,6 @@
-"""One sync of one source: lock, read, plan, write. The library call behind ``sheetsync sync``."""
+"""One sync of one source, the library call behind ``sheetsync sync``: lock the source, read
+its cells, then the pure stages read -> decide -> plan (``plan_sync``), write the plan back,
+report."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sheetsync.config import Config
-from sheetsync.core import Summary, SyncResult, plan_sync
+from sheetsync.decide import decide_sheet
 from sheetsync.errors import Locked, SourceChanged, UsageError
+from sheetsync.plan import SyncResult, plan_writes
+from sheetsync.read import read_sheet
+from sheetsync.report import Summary
 from sheetsync.sources.base import SheetData, Source
 
 log = logging.getLogger(__name__)
@@ -28,7 +33,9 @@ LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass
-class Report:
+class SyncRun:
+    """What one sync of one source did."""
+
     source: str
     summary: Summary
     result: SyncResult
@@ -37,6 +44,12 @@ class Report:
     seconds: float
     data: SheetData
     warnings: list[str] = field(default_factory=list)
+
+
+def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
+    """Decide every row of ``data`` and plan the cells to write (the pure stages)."""
+    sheet = read_sheet(data, config)
+    return plan_writes(data, sheet, decide_sheet(sheet, data, config, today), config)
 
 
 def open_source(spec: str, sheet: str | None, config: Config) -> Source:
@@ -117,7 +130,7 @@ def sync_source(
     today: dt.date,
     dry_run: bool = False,
     lock_wait: float | None = None,
-) -> Report:
+) -> SyncRun:
     """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
     started = time.monotonic()
     lock_wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
@@ -157,7 +170,7 @@ def sync_source(
                 gc.enable()
             logging.getLogger("sheetsync").removeHandler(warnings)
             lock.release()
-    return Report(
+    return SyncRun(
         source=source.key,
         summary=result.summary,
         result=result,
