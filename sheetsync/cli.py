@@ -74,7 +74,7 @@ def main() -> None:
 @click.option(
     "--credentials",
     type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file.",
+    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug log lines on stderr.")
@@ -93,8 +93,8 @@ def sync(
     log_file: str | None,
     resend: bool,
 ) -> None:
-    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY), or every
-    [[sources]] entry of the config."""
+    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY, a OneDrive or
+    SharePoint link), or every [[sources]] entry of the config."""
     from dataclasses import replace
 
     from sheetsync import report as reports
@@ -105,6 +105,7 @@ def sync(
         config = load_config(config_path)
         if credentials:
             config = replace(config, credentials=credentials)
+            config = replace(config, microsoft=replace(config.microsoft, credentials=credentials))
         day = today_in(config, today)
         targets = _targets(source, sheet, config, "sync")
     except SheetsyncError as ex:
@@ -345,11 +346,34 @@ def demo(today: str | None, output: str) -> None:
 
 
 @main.command()
-@click.argument("client_secrets", type=click.Path(dir_okay=False, exists=True))
+@click.argument("client_secrets", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
-def login(client_secrets: str, no_browser: bool) -> None:
-    """Sign in to Google as yourself (OAuth "Desktop app" CLIENT_SECRETS JSON) and cache the
-    token for later syncs (spreadsheets scope only, file readable by you alone)."""
+@click.option(
+    "--microsoft",
+    is_flag=True,
+    help="Sign in to Microsoft 365 with a device code ([microsoft] tenant_id and client_id).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config holding [microsoft] (default: ./sheetsync.toml if present).",
+)
+def login(
+    client_secrets: str | None, no_browser: bool, microsoft: bool, config_path: str | None
+) -> None:
+    """Sign in as yourself and cache the token for later syncs (a file readable by you alone).
+
+    Google: CLIENT_SECRETS is the OAuth "Desktop app" JSON (spreadsheets scope only).
+    Microsoft (--microsoft): a device code to enter in a browser; the app comes from
+    [microsoft] tenant_id and client_id in the config, or from CLIENT_SECRETS as a JSON
+    holding them."""
+    if microsoft:
+        _login_microsoft(client_secrets, config_path)
+        return
+    if client_secrets is None:
+        _fail(UsageError("give the OAuth client JSON: sheetsync login CLIENT_SECRETS.json"))
+        return
     from sheetsync.sources.gsheets import login as google_login
 
     try:
@@ -358,6 +382,20 @@ def login(client_secrets: str, no_browser: bool) -> None:
         _fail(ex)
         return
     click.echo(f"signed in; token saved to {path}")
+
+
+def _login_microsoft(app_file: str | None, config_path: str | None) -> None:
+    from sheetsync.sources.msgraph.auth import load_app_ids
+    from sheetsync.sources.msgraph.auth import login as microsoft_login
+
+    try:
+        settings = load_config(config_path).microsoft
+        tenant_id, client_id = load_app_ids(app_file, settings)
+        path, account = microsoft_login(tenant_id, client_id, show=click.echo)
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    click.echo(f"signed in as {account or 'your Microsoft account'}; token saved to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

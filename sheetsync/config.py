@@ -142,6 +142,20 @@ class OwnerSettings:
 
 
 @dataclass(frozen=True)
+class Microsoft:
+    """``[microsoft]``: how a workbook in OneDrive or SharePoint is reached (never a secret)."""
+
+    #: path of an app's credentials JSON (tenant_id, client_id, client_secret or certificate)
+    credentials: str = ""
+    #: the Directory (tenant) ID, or organizations / consumers / common for `login --microsoft`
+    tenant_id: str = ""
+    #: the Application (client) ID of the app registration
+    client_id: str = ""
+    #: path of the app's certificate (PEM with the private key, or .pfx), instead of a secret
+    certificate: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     rules: Rules = field(default_factory=Rules)
     #: how numeric text dates are read: "MDY" (default) or "DMY"
@@ -162,6 +176,8 @@ class Config:
     notify: Notify = field(default_factory=Notify)
     #: owner key (``sheetsync.cellvalues.owner_key``) -> that rep's settings
     owners: dict[str, OwnerSettings] = field(default_factory=dict)
+    #: Microsoft 365: the app registration or the login to use
+    microsoft: Microsoft = field(default_factory=Microsoft)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -349,6 +365,25 @@ def _sources(value: Any) -> tuple[SourceEntry, ...]:
     return tuple(out)
 
 
+def _microsoft(value: Any, base_dir: Path | None) -> Microsoft:
+    out: dict[str, str] = {}
+    for key, item in _table("microsoft", value).items():
+        name = f"microsoft.{key}"
+        if key == "client_secret":
+            raise _fail(
+                name,
+                "a secret does not belong in the config: put it in a credentials JSON file "
+                '(mode 600) and set credentials = "that-file.json"',
+            )
+        if key not in Microsoft.__dataclass_fields__:
+            raise _fail(name, "unknown key (credentials, tenant_id, client_id, certificate)")
+        text = _str(name, item).strip()
+        if key in ("credentials", "certificate") and text and base_dir is not None:
+            text = str((base_dir / os.path.expanduser(text)).resolve())
+        out[key] = text
+    return Microsoft(**out)
+
+
 def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
     """Validate a TOML document already parsed into a dict."""
     defaults = Config()
@@ -376,6 +411,8 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             if path and base_dir is not None:
                 path = str((base_dir / os.path.expanduser(path)).resolve())
             out[key] = path
+        elif key == "microsoft":
+            out[key] = _microsoft(value, base_dir)
         elif key == "sources":
             entries = _sources(value)
             if base_dir is not None:
@@ -483,7 +520,7 @@ def _owners(data: dict[str, Any]) -> dict[str, OwnerSettings]:
 
 
 def _resolve_source(source: str, base_dir: Path) -> str:
-    if source.startswith(("http://", "https://", "gsheet:")):
+    if source.startswith(("http://", "https://", "gsheet:", "msgraph:")):
         return source
     return str((base_dir / os.path.expanduser(source)).resolve())
 

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 
 from sheetsync.config import Config
 from sheetsync.decide import decide_sheet
-from sheetsync.errors import Locked, SourceError, UsageError
+from sheetsync.errors import Locked, SourceChanged, SourceError, UsageError
 from sheetsync.plan import SyncResult, plan_writes
 from sheetsync.read import read_sheet
 from sheetsync.report import Summary
@@ -54,7 +54,14 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
 
 
 def open_source(spec: str, sheet: str | None, config: Config) -> Source:
-    """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, opened on ``sheet``."""
+    """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, a OneDrive/SharePoint URL or
+    ``msgraph:/drives/D/items/I``, opened on ``sheet``."""
+    from sheetsync.sources.msgraph import is_msgraph_source
+
+    if is_msgraph_source(spec):  # before the suffix test: a SharePoint URL may end in .xlsx
+        from sheetsync.sources.msgraph.source import MicrosoftSource
+
+        return MicrosoftSource.from_config(spec, sheet, config)
     suffix = Path(spec).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
         from sheetsync.sources.excel import ExcelSource
@@ -70,6 +77,32 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
     raise UsageError(
         f"{spec!r} is neither an .xlsx/.xlsm file nor a Google Sheets URL or gsheet:KEY"
     )
+
+
+#: how many times a source that changed between read and write is read and decided again
+RESYNC_ATTEMPTS = 3
+
+
+def _write_or_resync(
+    source: Source, data: SheetData, result: SyncResult, config: Config, today: dt.date
+) -> tuple[SheetData, SyncResult]:
+    """Write ``result``; when the source says someone saved it since the read (nothing written),
+    read, decide and write again, at most ``RESYNC_ATTEMPTS`` times."""
+    for attempt in range(RESYNC_ATTEMPTS + 1):
+        try:
+            source.write(result.plan)
+            return data, result
+        except SourceChanged as ex:
+            if attempt == RESYNC_ATTEMPTS:
+                raise SourceChanged(
+                    f"{source.key} was saved by someone else {attempt + 1} times while it was "
+                    "being synced: someone is editing it; nothing was written, run the sync "
+                    "again later"
+                ) from ex
+            log.info("%s; reading it again", ex)
+            data = source.read()
+            result = plan_sync(data, config, today)
+    raise AssertionError("unreachable")
 
 
 def lock_path(key: str) -> Path:
@@ -157,7 +190,7 @@ def sync_source(
         result = plan_sync(data, config, today)
         written = False
         if not dry_run:
-            source.write(result.plan)
+            data, result = _write_or_resync(source, data, result, config, today)
             written = result.plan.changed
         log.info(
             "%s: %d rows read, %d cells %s",
