@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from sheetsync.capacity import Capacity, parse_capacity
 from sheetsync.errors import ConfigError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -104,6 +105,8 @@ class Config:
     #: Google Sheets: path of a service-account key or OAuth token ("" = the usual places)
     credentials: str = ""
     sources: tuple[SourceEntry, ...] = ()
+    #: each rep's touches a day, days off and workdays (``[capacity]``, ``[owners.NAME]``)
+    capacity: Capacity = field(default_factory=Capacity)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -278,6 +281,8 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
                     replace(e, source=_resolve_source(e.source, base_dir)) for e in entries
                 )
             out[key] = entries
+        elif key in ("capacity", "owners"):
+            out["capacity"] = parse_capacity(data.get("capacity", {}), data.get("owners", {}))
         else:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
     return replace(defaults, **out)

@@ -33,6 +33,7 @@ from sheetsync.codes import factorize
 from sheetsync.config import Config
 from sheetsync.engine import Prospects, decide
 from sheetsync.highlight import HIGHLIGHT
+from sheetsync.level import apply_levelling, sheet_next_contact
 from sheetsync.schema import FIELD_HEADERS, WHO_FIELDS, Layout, match_headers
 from sheetsync.sources.base import Cell, ColumnChanges, PlanCells, SheetData, WritePlan
 from sheetsync.workdays import Calendar
@@ -57,6 +58,8 @@ class Summary:
     cells_changed: int = 0
     rows_changed: int = 0
     ids_assigned: int = 0
+    #: days over a rep's capacity (sheetsync.level.Overload.as_dict)
+    overloads: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -311,7 +314,17 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
     records = memory.parse(data.memory)
     remembered = memory.align(records, data.title, ids, ~sheet.duplicate)
     years = _years(prospects, today)
-    decisions = decide(prospects, remembered, config.rules, today, Calendar(config.rules, years))
+    calendar = Calendar(config.rules, years)
+    decisions = decide(prospects, remembered, config.rules, today, calendar)
+    decisions, overloads = apply_levelling(
+        decisions,
+        prospects,
+        sheet_next_contact(data, layout, config),
+        config,
+        today,
+        sheet.owner_names,
+        calendar,
+    )
 
     outputs: dict[str, list[Any]] = {
         "next_contact": _one_object_each(decisions.next_contact.astype(object).tolist()),
@@ -331,6 +344,7 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
     }
     new_records.update(memory.records_for(data.title, ids, decisions.memory))
     summary = _summary(prospects, decisions.flag, sheet.owner_names, cells, len(sheet.assigned))
+    summary.overloads = [o.as_dict() for o in overloads]
     owner_col = layout.col("owner")
     id_col = layout.columns["id"]
     plan = WritePlan(

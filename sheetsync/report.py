@@ -28,6 +28,7 @@ def as_dict(report: Report) -> dict[str, Any]:
         "ids_assigned": s.ids_assigned,
         "duration_seconds": round(report.seconds, 3),
         "warnings": report.warnings,
+        "overloads": s.overloads,
     }
 
 
@@ -46,6 +47,11 @@ def summary_lines(report: Report, label: str | None = None) -> list[str]:
     for owner, counts in s.owners.items():
         shown = ", ".join(f"{f} {counts[f]}" for f in choices.FLAGS if f in counts)
         lines.append(f"  {owner}: {shown}")
+    for o in s.overloads:
+        lines.append(
+            f"  over capacity: {o['owner']} {o['planned']} touches on {o['day']}"
+            f" (capacity {o['capacity']})"
+        )
     if report.dry_run:
         lines.append(f"  would change {s.cells_changed} cells in {s.rows_changed} rows")
     elif s.cells_changed:

@@ -44,10 +44,13 @@ def test_every_rules_key_is_written_out(data: dict) -> None:
 def test_every_key_has_a_comment(text: str) -> None:
     """Each key's line (or its table header) has a comment on it or right above it."""
     lines = text.splitlines()
-    keys = [f.name for f in fields(Config) if f.name not in ("rules", "sources", "columns")]
+    tables = ("rules", "sources", "columns", "capacity")
+    keys = [f.name for f in fields(Config) if f.name not in tables]
+    keys += ["touches_per_day"]
     keys += [f.name for f in fields(Rules) if f.name not in ("cut_bait", "phase_days")]
     patterns = [rf"{key}\s*=" for key in keys]
     patterns += [r"\[columns\]", r"\[rules\]", r"\[rules\.cut_bait\]", r"\[rules\.phase_days\]"]
+    patterns += [r"\[capacity\]"]
     for pattern in patterns:
         index = next(i for i, line in enumerate(lines) if re.match(pattern, line))
         assert lines[index - 1].startswith("#") or "#" in lines[index], pattern
@@ -116,6 +119,22 @@ BAD_CONFIGS = [
     ("date_order = 'YMD'", "date_order"),
     ("backups = -1", "backups"),
     ("retry_seconds = -1", "retry_seconds"),
+    # capacity
+    ("[capacity]\ntouches_per_day = -1", "capacity.touches_per_day"),
+    ("[capacity]\ntouches_per_day = 2.5", "capacity.touches_per_day"),
+    ("[capacity]\ntouches_per_day = '20'", "capacity.touches_per_day"),
+    ("[capacity]\ncalls_per_day = 20", "capacity.calls_per_day"),
+    ("capacity = 20", "capacity"),
+    ("[owners.Dana]\ntouches_per_day = 0", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ntouches_per_day = -3", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ntouches_per_day = 1.5", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ndays_off = ['2027-01-15..2027-01-10']", "owners.Dana.days_off"),
+    ("[owners.Dana]\ndays_off = ['next friday']", "owners.Dana.days_off"),
+    ("[owners.Dana]\ndays_off = '2027-01-15'", "owners.Dana.days_off"),
+    ("[owners.Dana]\nworkdays = ['Mon', 'Funday']", "owners.Dana.workdays"),
+    ("[owners.Dana]\nworkdays = []", "owners.Dana.workdays"),
+    ("[owners]\nDana = 20", "owners.Dana"),
+    ("[owners.Dana]\nworkdays = ['Mon']\n[owners.DANA]\nworkdays = ['Tue']", "owners.DANA"),
 ]
 
 
@@ -147,3 +166,20 @@ def test_a_changed_key_is_read(tmp_path: Path) -> None:
     assert config.rules.followup_days.low == 7
     assert config.rules.followup_days.high == 10
     assert config.rules.cut_bait == Rules().cut_bait
+
+
+def test_owners_example_parses(tmp_path: Path, text: str) -> None:
+    """Uncommenting the [owners.Dana] example gives Dana's own capacity and calendar."""
+    import datetime as dt
+
+    uncommented = re.sub(
+        r"(?m)^# (\[owners\.|touches_per_day = |days_off = |workdays = )", r"\1", text
+    )
+    assert uncommented != text
+    dana = load_config(_write(tmp_path, uncommented)).capacity.for_owner("dana")
+    assert dana.touches_per_day == 20
+    assert dana.days_off == (
+        (dt.date(2026, 12, 21), dt.date(2027, 1, 1)),
+        (dt.date(2027, 1, 15), dt.date(2027, 1, 15)),
+    )
+    assert dana.workdays == ("Mon", "Tue", "Wed", "Thu")

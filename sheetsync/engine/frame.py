@@ -83,3 +83,8 @@ class Decisions:
     why: np.ndarray  # object
     attempts: np.ndarray  # float: the new count; NaN = blank row (cleared) or CHECK (kept)
     memory: Memory  # the record to keep for each row (``known`` False: keep none)
+    #: each windowed row's window, moved to workdays; NaT for fixed-flag rows
+    earliest: np.ndarray
+    latest: np.ndarray
+    #: rows whose day was promised to the prospect (rule 4 call back, rule 7 note call)
+    promised: np.ndarray  # bool

@@ -15,7 +15,7 @@ from sheetsync import choices
 from sheetsync.cells import code
 from sheetsync.config import Rules
 from sheetsync.engine.cards import assign_cards
-from sheetsync.engine.frame import Decisions, Memory, Prospects, nat_column
+from sheetsync.engine.frame import NAT, Decisions, Memory, Prospects, nat_column
 from sheetsync.engine.why import LOST_BY_OUTCOME, LOST_KEPT, LOST_LABEL, STALE_LABEL, Reason, render
 from sheetsync.workdays import Calendar, add_days, add_months
 
@@ -319,4 +319,7 @@ def decide(
         why=why_text,
         attempts=new_attempts,
         memory=new_memory,
+        earliest=np.where(windowed, first, NAT),
+        latest=np.where(windowed, last, NAT),
+        promised=windowed & np.isin(action, [CALL_BACK, NOTE_CALL]),
     )
