@@ -7,7 +7,7 @@ decisions are returned as they are.
 
 Order of claim, per owner: promised days first (a requested call back, the call a note
 promised), then rows already OVERDUE (planned on the first workday from today: they are
-late), then rows keeping the day an earlier sync planned (while it lies inside the window and
+late; their Next Contact stays the window's first day, which says how late), then rows keeping the day an earlier sync planned (while it lies inside the window and
 has not passed), then the rest; within each, by the window's latest day, priority A, oldest
 last contact, sheet order. Each row takes the first day of its window with room; a row never
 moves past its latest day: when the window has no room the row stays on its latest day and the
@@ -106,7 +106,14 @@ def _roll(days: np.ndarray, cal: np.busdaycalendar) -> np.ndarray:
 def _index(days: np.ndarray, origin: np.datetime64, cal: np.busdaycalendar) -> np.ndarray:
     """The place of each day (rolled forward to a workday) among the owner's workdays counted
     from ``origin`` (a workday): 0 for origin, negative before it."""
-    return per_distinct_day(lambda d: np.busday_count(origin, d, busdaycal=cal), days)
+
+    def index(d: np.ndarray) -> np.ndarray:
+        # rolled first: numpy counts (end, begin] for a day before ``origin``, and that is a
+        # count of workdays only between two workdays
+        rolled = np.busday_offset(d, 0, "forward", busdaycal=cal)
+        return np.busday_count(origin, rolled, busdaycal=cal)
+
+    return per_distinct_day(index, days)
 
 
 def level(
@@ -164,8 +171,9 @@ def level(
         kept = has_prev & ~is_late & (p_idx >= start) & (p_idx <= l_idx)
         if cap <= 0:
             # no limit: the window's first day (in the past for a row already due), or the
-            # day kept from an earlier plan
-            planned_idx = np.where(kept, p_idx, e_idx)
+            # day kept from an earlier plan; a late row, like every late row, its first
+            # workday from today
+            planned_idx = np.where(is_late, 0, np.where(kept, p_idx, e_idx))
             day[rows] = np.busday_offset(origin, planned_idx, "forward", busdaycal=cal)
             continue
         group = np.select(
@@ -208,8 +216,9 @@ def _claim(
     promised: list[bool],
     cap: int,
 ) -> np.ndarray:
-    """Day indexes, rows taken in ``order``: each takes its kept day if it has room, else the
-    first day of ``[start, end]`` with room (``end`` when none has), a late row day 0.
+    """Day indexes, rows taken in ``order``: each takes its kept day if it has room (or is its
+    last day), else the first day of ``[start, end]`` with room (``end`` when none has), a late
+    row day 0.
 
     ``free[d]`` points at a day at or after ``d`` that may have room (a day is skipped once
     full, paths halved as they are walked), so each claim costs about one step."""
@@ -227,7 +236,8 @@ def _claim(
 
     over = False
     for r in order.tolist():
-        if kept[r] and load[prev[r]] < cap:
+        if kept[r] and (load[prev[r]] < cap or prev[r] == end[r]):
+            # a kept day over capacity stays when it is the window's last day anyway
             d = prev[r]
         elif late[r]:
             d = 0
@@ -238,12 +248,11 @@ def _claim(
                 d = free[d]
             if d > end[r]:
                 d = end[r]
-                over = True
         out[r] = d
         load[d] += 1
         if load[d] >= cap:
             free[d] = d + 1
-            over = over or late[r]
+            over = over or load[d] > cap
     if not over:
         return np.array(out, dtype=np.int64)
 
@@ -452,8 +461,9 @@ def apply_levelling(
     day, first, last = plan.day[rows], plan.earliest[rows], plan.latest[rows]
     flag = d.flag.copy()
     flag[rows] = np.where(plan.late[rows], "OVERDUE", np.where(day <= today64, "DUE", "SCHEDULED"))
+    # An OVERDUE row keeps its window's first day (how late it is) and counts against today.
     next_contact = d.next_contact.copy()
-    next_contact[rows] = day
+    next_contact[rows] = np.where(plan.late[rows], first, day)
 
     overloaded = {(o, np.datetime64(when, "D")): load for o, when, load, _ in plan.overloads}
     load = np.zeros(len(rows), dtype=np.int64)

@@ -110,7 +110,7 @@ HAND_PLAN = [
     ("D4", "2026-12-28", SCHEDULED, CALL, "; planned Mon 28 Dec to keep Dana at 2 a day; "
      "window Tue 22 - Mon 28 Dec"),
     ("D5", "2026-12-24", SCHEDULED, CALL_BACK, ""),
-    ("D6", "2026-12-21", OVERDUE, CALL, ""),
+    ("D6", "2026-11-30", OVERDUE, CALL, ""),  # late: counts on Mon 21, shows its first day
     ("D7", "2026-12-24", SCHEDULED, NOTE_CALL, "; window Wed 23 Dec falls on Dana's days off: "
      "moved to Thu 24 Dec"),
     ("D8", "2026-12-21", DUE, FOLLOW_UP_EMAIL, "; 3 touches planned for Dana on Mon 21 Dec, "
@@ -226,7 +226,6 @@ def test_the_next_day_moves_only_what_the_rules_move():
     after = {data["ID"]: written(src, data["ID"], "Next Contact") for data in ROWS}
     assert {k: after[k] for k in before if before[k] != after[k]} == {
         "D1": d("2026-12-28"),
-        "D6": d("2026-12-22"),
         "D8": d("2026-12-29"),
         "D9": d("2026-12-29"),
         "L1": d("2026-12-22"),
