@@ -396,12 +396,14 @@ def apply_levelling(
     owner_names: list[str],
     calendar: Calendar,
     warn: bool = True,
+    explain: bool = True,
 ) -> tuple[Decisions, list[Overload]]:
     """The decisions with every levelled owner's windowed rows on their planned day.
 
     ``current_next``: the sheet's Next Contact as read (datetime64[D], NaT = blank), the day an
     earlier sync planned; ``owner_names``: each row's owner as shown; ``warn``: log the
-    overloads and the ``[owners.NAME]`` not in the sheet. Capacity 0 and no
+    overloads and the ``[owners.NAME]`` not in the sheet; ``explain``: add the plan to Why
+    (a forecast needs no Why). Capacity 0 and no
     ``[owners.NAME]`` settings: ``decisions`` unchanged, no overloads.
 
     Example::
@@ -465,14 +467,20 @@ def apply_levelling(
     next_contact = d.next_contact.copy()
     next_contact[rows] = np.where(plan.late[rows], first, day)
 
-    overloaded = {(o, np.datetime64(when, "D")): load for o, when, load, _ in plan.overloads}
     load = np.zeros(len(rows), dtype=np.int64)
     kind = np.zeros(len(rows), dtype=np.int64)
-    if overloaded:
-        load = np.array(
-            [overloaded.get((o, w), 0) for o, w in zip(owner[rows].tolist(), day, strict=True)],
-            dtype=np.int64,
+    if plan.overloads:
+        # (owner, day) of each row against the overloaded days, as one integer key each
+        span = np.int64(1 << 32)
+        over_keys = np.array(
+            [o * span + np.datetime64(w, "D").view(np.int64) for o, w, _, _ in plan.overloads]
         )
+        over_load = np.array([planned for _, _, planned, _ in plan.overloads])
+        order = np.argsort(over_keys)
+        over_keys, over_load = over_keys[order], over_load[order]
+        keys = owner[rows] * span + day.view(np.int64)
+        at = np.minimum(np.searchsorted(over_keys, keys), len(over_keys) - 1)
+        load = np.where(over_keys[at] == keys, over_load[at], 0)
         kind |= np.where((load > 0) & ~plan.late[rows] & (day == last), _OVER, 0)
     # later than the window's first day, or than the owner's first workday from today
     starts = np.array(
@@ -481,7 +489,7 @@ def apply_levelling(
     kind |= np.where(day > np.maximum(first, starts[owner[rows]]), _LATER, 0)
     kind |= np.where(first > d.latest[rows], _MOVED, 0)
     why = d.why.copy()
-    noted = np.flatnonzero(kind)
+    noted = np.flatnonzero(kind) if explain else np.zeros(0, dtype=np.int64)
     if len(noted):
         at = rows[noted]
         notes = _plan_notes(
