@@ -506,6 +506,9 @@ def apply_levelling(
         )
         why[at] = why[at] + "; " + notes
     overloads = [Overload(names[o], when, planned, cap) for o, when, planned, cap in plan.overloads]
+    if warn:
+        for overload in overloads:
+            log.warning("%s", overload)
     return replace(d, flag=flag, next_contact=next_contact, why=why), overloads
 
 
