@@ -167,13 +167,15 @@ def _owners(
 
 def by_period(frame: pd.DataFrame, by: str = "day") -> pd.DataFrame:
     """The forecast per owner and day (``by="day"``) or per owner and week (Monday's date;
-    touches, capacity and days off summed, ``days_over`` counting the days over capacity)."""
+    touches, capacity and days off summed, ``days_over`` counting the days over capacity,
+    ``days`` the days of the week forecast)."""
     out = frame.copy()
     out["days_over"] = (out["over"] > 0).astype(int)
     if by == "week":
+        out["days"] = 1
         out["day"] = [d - dt.timedelta(days=d.weekday()) for d in out["day"]]
         out = out.groupby(["owner", "day"], as_index=False, sort=False)[
-            [*KINDS, "touches", "capacity", "over", "days_over", "day_off"]
+            [*KINDS, "touches", "capacity", "over", "days_over", "day_off", "days"]
         ].sum()
         out = out.rename(columns={"day": "week"})
     return out.sort_values(["owner", out.columns[1]], kind="stable").reset_index(drop=True)
@@ -186,10 +188,12 @@ def show_table(frame: pd.DataFrame) -> str:
     shown[when] = [
         f"{d:%a} {d.isoformat()}" if when == "day" else f"wk {d.isoformat()}" for d in shown[when]
     ]
+    days = shown["days"] if "days" in shown else [1] * len(shown)
     shown["capacity"] = [
-        str(c) if c else "off" if off and when == "day" else "-"
-        for c, off in zip(shown["capacity"], shown["day_off"], strict=True)
+        str(c) if c else "off" if off == n else "-"
+        for c, off, n in zip(shown["capacity"], shown["day_off"], days, strict=True)
     ]
+    shown = shown.drop(columns=["days"], errors="ignore")
     if when == "week":
         shown = shown.rename(columns={"day_off": "days_off"})
     else:
@@ -243,8 +247,11 @@ def write_chart(frame: pd.DataFrame, path: str, title: str) -> None:
             bottom = bottom + values
         caps = rows["capacity"].to_numpy()
         if caps.any():
-            ax.step(x, np.where(caps > 0, caps, np.nan), where="mid", color="#b03030",
-                    linewidth=1.6, label="capacity")  # fmt: skip
+            # the capacity of each working day, a bar's width across (no line over days off)
+            half = dt.timedelta(days=width * 0.6)
+            at = [(t - half, t + half, c) for t, c in zip(x, caps, strict=True) if c > 0]
+            ax.hlines([c for *_, c in at], [a for a, *_ in at], [b for _, b, _ in at],
+                      color="#b03030", linewidth=1.8, label="capacity")  # fmt: skip
         over = rows["over"].to_numpy() > 0
         if over.any():
             top = bottom[over]
