@@ -30,9 +30,10 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -63,6 +64,12 @@ class Overload:
     planned: int
     capacity: int
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Overload:
+        return cls(
+            data["owner"], dt.date.fromisoformat(data["day"]), data["planned"], data["capacity"]
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "owner": self.owner,
@@ -71,11 +78,19 @@ class Overload:
             "capacity": self.capacity,
         }
 
-    def __str__(self) -> str:
-        return (
-            f"{self.owner}: {self.planned} touches planned on {self.day.isoformat()}, "
-            f"over the capacity of {self.capacity} a day (their windows close that day)"
-        )
+
+def overload_lines(overloads: list[Overload], most: int = 5) -> list[str]:
+    """One line per rep: ``over capacity: Dana (20 a day) on 2026-12-11 (23 planned)`` (the
+    first ``most`` days, then how many more)."""
+    by_owner: dict[str, list[Overload]] = {}
+    for overload in overloads:
+        by_owner.setdefault(overload.owner, []).append(overload)
+    lines = []
+    for owner, days in by_owner.items():
+        shown = ", ".join(f"{o.day.isoformat()} ({o.planned} planned)" for o in days[:most])
+        more = f" and {len(days) - most} more days" if len(days) > most else ""
+        lines.append(f"over capacity: {owner} ({days[0].capacity} a day) on {shown}{more}")
+    return lines
 
 
 @dataclass
@@ -220,52 +235,53 @@ def _claim(
     last day), else the first day of ``[start, end]`` with room (``end`` when none has), a late
     row day 0.
 
-    ``free[d]`` points at a day at or after ``d`` that may have room (a day is skipped once
-    full, paths halved as they are walked), so each claim costs about one step."""
+    ``free`` maps a full day to a later day that may have room (paths halved as they are
+    walked), so each claim costs about one step; days are dict keys, so a window years ahead
+    costs nothing more."""
     n = len(start)
-    horizon = max(max(end), 0) + 2
-    load = [0] * horizon
-    free = list(range(horizon))
+    load: dict[int, int] = {}
+    free: dict[int, int] = {}
     out = [0] * n
 
     def first_free(d: int) -> int:
-        while free[d] != d:
-            free[d] = free[free[d]]
-            d = free[d]
+        while (nxt := free.get(d, d)) != d:
+            free[d] = free.get(nxt, nxt)
+            d = nxt
         return d
 
-    over = False
+    over: list[int] = []
     for r in order.tolist():
-        if kept[r] and (load[prev[r]] < cap or prev[r] == end[r]):
+        if kept[r] and (load.get(prev[r], 0) < cap or prev[r] == end[r]):
             # a kept day over capacity stays when it is the window's last day anyway
             d = prev[r]
         elif late[r]:
             d = 0
         else:
             d = start[r]
-            while free[d] != d:
-                free[d] = free[free[d]]
-                d = free[d]
+            while (nxt := free.get(d, d)) != d:
+                free[d] = free.get(nxt, nxt)
+                d = nxt
             if d > end[r]:
                 d = end[r]
         out[r] = d
-        load[d] += 1
-        if load[d] >= cap:
+        count = load[d] = load.get(d, 0) + 1
+        if count >= cap:
             free[d] = d + 1
-            over = over or load[d] > cap
+            if count == cap + 1:
+                over.append(d)
     if not over:
         return np.array(out, dtype=np.int64)
 
     # A day over capacity keeps only rows it is the last day for (and late rows): a row
     # claimed earlier with days to spare (kept, promised) moves to the next day of its window
-    # with room, else to its own last day. Rows only move forward, so one pass does.
+    # with room, else to its own last day. Rows only move forward: days in ascending order.
     on_day: dict[int, list[int]] = {}
     for r in range(n):
         on_day.setdefault(out[r], []).append(r)
-    for d in range(horizon):
-        if load[d] <= cap:
-            continue
-        spare = [r for r in on_day[d] if not late[r] and end[r] > d]
+    heapq.heapify(over)
+    while over:
+        d = heapq.heappop(over)
+        spare = [r for r in on_day[d] if out[r] == d and not late[r] and end[r] > d]
         spare.sort(key=lambda r: (promised[r], -end[r], r))
         for r in spare:
             if load[d] <= cap:
@@ -274,9 +290,11 @@ def _claim(
             if target > end[r]:
                 target = end[r]
             load[d] -= 1
-            load[target] += 1
-            if load[target] >= cap:
+            count = load[target] = load.get(target, 0) + 1
+            if count >= cap:
                 free[target] = target + 1
+                if count == cap + 1:
+                    heapq.heappush(over, target)
             out[r] = target
             on_day.setdefault(target, []).append(r)
     return np.array(out, dtype=np.int64)
@@ -507,8 +525,8 @@ def apply_levelling(
         why[at] = why[at] + "; " + notes
     overloads = [Overload(names[o], when, planned, cap) for o, when, planned, cap in plan.overloads]
     if warn:
-        for overload in overloads:
-            log.warning("%s", overload)
+        for line in overload_lines(overloads):
+            log.warning("%s", line)
     return replace(d, flag=flag, next_contact=next_contact, why=why), overloads
 
 

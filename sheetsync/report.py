@@ -8,6 +8,7 @@ from typing import Any
 
 from sheetsync import choices
 from sheetsync.cells import text_key
+from sheetsync.level import Overload, overload_lines
 from sheetsync.schema import col_letter
 from sheetsync.sync import Report
 
@@ -47,11 +48,7 @@ def summary_lines(report: Report, label: str | None = None) -> list[str]:
     for owner, counts in s.owners.items():
         shown = ", ".join(f"{f} {counts[f]}" for f in choices.FLAGS if f in counts)
         lines.append(f"  {owner}: {shown}")
-    for o in s.overloads:
-        lines.append(
-            f"  over capacity: {o['owner']} {o['planned']} touches on {o['day']}"
-            f" (capacity {o['capacity']})"
-        )
+    lines += [f"  {line}" for line in overload_lines([Overload.from_dict(o) for o in s.overloads])]
     if report.dry_run:
         lines.append(f"  would change {s.cells_changed} cells in {s.rows_changed} rows")
     elif s.cells_changed:

@@ -210,6 +210,4 @@ def test_sync_json_reports_the_overloads(tmp_path, book):
     assert report["overloads"] == [
         {"owner": "Dana", "day": "2026-12-11", "planned": 3, "capacity": 1}
     ]
-    assert report["warnings"] == [
-        "Dana: 3 touches planned on 2026-12-11, over the capacity of 1 a day (their windows close that day)"
-    ]
+    assert report["warnings"] == ["over capacity: Dana (1 a day) on 2026-12-11 (3 planned)"]
