@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-day", type=int, default=60, help="touches a day per rep")
     args = parser.parse_args(argv)
     n = args.rows
+    logging.getLogger("sheetsync").setLevel(logging.ERROR)  # the overloads are counted below
 
     prospects, memory = build(n)
     # bench_engine draws owners 0..20 (0 = unassigned); fold them onto --owners reps

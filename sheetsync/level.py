@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_INT_MIN = np.iinfo(np.int64).min
+_LAST_DAY = np.datetime64("9999-12-31", "D")
 
 
 @dataclass(frozen=True)
@@ -326,9 +326,7 @@ def owner_calendars(
         weekmask = (
             calendar.weekmask if own.workdays is None else [d in own.workdays for d in WEEKDAYS]
         )
-        off = [
-            np.arange(a, b + dt.timedelta(days=1), dtype="datetime64[D]") for a, b in own.days_off
-        ]
+        off = [np.arange(np.datetime64(a, "D"), np.datetime64(b, "D") + 1) for a, b in own.days_off]
         holidays = np.concatenate([calendar.holidays, *off]) if off else calendar.holidays
         cals.append(np.busdaycalendar(weekmask=weekmask, holidays=holidays))
     return caps, cals, active
@@ -477,7 +475,8 @@ def apply_levelling(
         capacity=caps,
         calendars=cals,
     )
-    rows = np.flatnonzero(windowed)
+    # a window moved past the last day a date cell can hold stays as the rules set it
+    rows = np.flatnonzero(windowed & ~(plan.latest > _LAST_DAY))
     day, first, last = plan.day[rows], plan.earliest[rows], plan.latest[rows]
     flag = d.flag.copy()
     flag[rows] = np.where(plan.late[rows], "OVERDUE", np.where(day <= today64, "DUE", "SCHEDULED"))

@@ -240,3 +240,38 @@ def test_the_next_day_moves_only_what_the_rules_move():
     assert report.summary.overloads == [
         {"owner": "Dana", "day": "2026-12-28", "planned": 4, "capacity": 2},
     ]
+
+
+def test_windows_at_the_end_of_time_stay_as_the_rules_set_them():
+    """A call back on 9999-12-30, Dana off to the end of 9999 and working Mondays only: her next
+    workday is past the last date a cell holds, so the row keeps the rules' window."""
+    config = parse_config(
+        {
+            "capacity": {"touches_per_day": 1},
+            "owners": {"Dana": {"workdays": ["Mon"], "days_off": ["9999-12-27..9999-12-31"]}},
+        }
+    )
+    rows = [
+        r(None, "2026-11-01", "Connected", id="A", call_back="9999-12-30"),
+        r(None, "2026-11-01", "Connected", id="B", contact_every=365),
+    ]
+    got = plan(sheet(*rows), "2026-11-24", config)
+    assert [(g["Next Contact"], g["Flag"]) for g in got] == [
+        (d("9999-12-30"), SCHEDULED),
+        (d("2027-11-01"), SCHEDULED),  # Mon 1 - Fri 5 Nov 2027: her Monday
+    ]
+
+
+def test_a_bad_capacity_config_stops_the_sync_naming_the_key(tmp_path):
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+
+    path = tmp_path / "bad.toml"
+    path.write_text("[owners.Dana]\ndays_off = ['2027-01-15..2027-01-10']\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sync", "nowhere.xlsx", "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "sheetsync: error: config key 'owners.Dana.days_off': '2027-01-15..2027-01-10' ends "
+        "before it starts\n"
+    )
