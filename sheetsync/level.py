@@ -174,6 +174,12 @@ def level(
         last[rows] = np.maximum(_roll(latest[rows], cal), first[rows])
         is_late = last[rows] < today64
         late[rows] = is_late
+        if cap <= 0:
+            # no limit: the window's first day (in the past for a row already due), as the
+            # rules alone give it; a late row, like every late row, its first workday from today
+            planned_idx = np.where(is_late, 0, e_idx)
+            day[rows] = np.busday_offset(origin, planned_idx, "forward", busdaycal=cal)
+            continue
         start = np.maximum(e_idx, 0)
         prev = previous[rows]
         has_prev = ~np.isnat(prev) & (prev >= today64)
@@ -184,13 +190,6 @@ def level(
             has_prev &= on_workday
             p_idx[has_prev] = _index(prev[has_prev], origin, cal)
         kept = has_prev & ~is_late & (p_idx >= start) & (p_idx <= l_idx)
-        if cap <= 0:
-            # no limit: the window's first day (in the past for a row already due), or the
-            # day kept from an earlier plan; a late row, like every late row, its first
-            # workday from today
-            planned_idx = np.where(is_late, 0, np.where(kept, p_idx, e_idx))
-            day[rows] = np.busday_offset(origin, planned_idx, "forward", busdaycal=cal)
-            continue
         group = np.select(
             [promised[rows] & kept, promised[rows], is_late, kept], [0, 1, 2, 3], default=4
         )
