@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  + levelling, first plan         {level_first_s:6.3f} s   ({moved:,} rows moved)")
     print(f"  + levelling, planned days kept  {level_again_s:6.3f} s")
     over_rows = sum(o.planned - o.capacity for o in overloads)
-    print(f"  {len(overloads)} days over capacity ({over_rows:,} touches above it: late rows)")
+    print(f"  {len(overloads)} days over capacity ({over_rows:,} touches above it)")
 
     data = sheet_of(prospects, args.owners)
     plain_s = best_of(3, lambda: plan_sync(data, plain, TODAY))
