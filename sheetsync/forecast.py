@@ -27,7 +27,12 @@ from sheetsync import choices, memory
 from sheetsync.cells import code
 from sheetsync.config import Config
 from sheetsync.engine import decide
-from sheetsync.level import apply_levelling, owner_calendars, sheet_next_contact
+from sheetsync.level import (
+    apply_levelling,
+    owner_calendars,
+    owners_by_code,
+    sheet_next_contact,
+)
 from sheetsync.workdays import Calendar
 
 if TYPE_CHECKING:
@@ -78,8 +83,8 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
 
     years = _years(p, today)
     calendar = Calendar(config.rules, range(years.start, max(years.stop, end.year + 3)))
-    names, codes = _owners(p.owner, sheet.owner_names, p.blank)
-    keys = [_key(name) for name in names]
+    names, keys = owners_by_code(p, sheet.owner_names)
+    codes = p.owner
     caps, cals, _ = owner_calendars(config.capacity, keys, calendar)
     team = np.busdaycalendar(weekmask=calendar.weekmask, holidays=calendar.holidays)
     # each Next Action's kind, as a number: KINDS' index, len(KINDS) for none
@@ -145,24 +150,6 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
         day += dt.timedelta(days=1)
     columns = ["owner", "day", *KINDS, "touches", "capacity", "over", "day_off"]
     return pd.DataFrame.from_records(records, columns=columns)
-
-
-def _key(name: str) -> str:
-    from sheetsync.cells import owner_key
-    from sheetsync.core import UNASSIGNED
-
-    return "" if name == UNASSIGNED else owner_key(name)
-
-
-def _owners(
-    owner: np.ndarray, owner_names: list[str], blank: np.ndarray
-) -> tuple[list[str], np.ndarray]:
-    """(names by code, codes per row): each owner's first spelling; codes as the engine's."""
-    size = int(owner.max()) + 1 if len(owner) else 0
-    names = [""] * size
-    for row in np.flatnonzero(~blank)[::-1].tolist():
-        names[int(owner[row])] = owner_names[row]
-    return names, owner
 
 
 def by_period(frame: pd.DataFrame, by: str = "day") -> pd.DataFrame:

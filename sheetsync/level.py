@@ -402,6 +402,19 @@ def _plan_notes(
     return out
 
 
+def owners_by_code(prospects: Prospects, owner_names: list[str]) -> tuple[list[str], list[str]]:
+    """Per owner code: the owner's name as first spelled in the sheet (non-blank rows; "" for a
+    code no such row has) and its ``owner_key`` ("" for the unassigned rows: nobody's)."""
+    from sheetsync.core import UNASSIGNED
+
+    owner = prospects.owner
+    names = [""] * (int(owner.max()) + 1 if len(owner) else 0)
+    for row in np.flatnonzero(~prospects.blank)[::-1].tolist():
+        names[int(owner[row])] = owner_names[row]
+    keys = ["" if name == UNASSIGNED else owner_key(name) for name in names]
+    return names, keys
+
+
 def apply_levelling(
     decisions: Decisions,
     prospects: Prospects,
@@ -427,22 +440,13 @@ def apply_levelling(
             decide(prospects, memory, config.rules, today, calendar),
             prospects, next_contact_in_sheet, config, today, owner_names, calendar)
     """
-    from sheetsync.core import UNASSIGNED
     from sheetsync.engine.rules import PRIORITY_A
 
     capacity = config.capacity
     if not capacity.active:
         return decisions, []
     owner = prospects.owner
-    live = ~prospects.blank
-    codes, first_row = np.unique(owner[live], return_index=True) if live.any() else ([], [])
-    keys = [""] * (int(owner.max()) + 1 if len(owner) else 0)
-    names = [""] * len(keys)
-    live_rows = np.flatnonzero(live)
-    for code, at in zip(np.asarray(codes).tolist(), np.asarray(first_row).tolist(), strict=True):
-        name = owner_names[int(live_rows[at])]
-        keys[code] = owner_key(name) if name != UNASSIGNED else ""
-        names[code] = name
+    names, keys = owners_by_code(prospects, owner_names)
     if warn:
         for key in sorted(set(capacity.owners) - set(keys)):
             log.warning(
