@@ -6,12 +6,14 @@ engine's decisions (Next Contact, Flag, Why). With no capacity configured (the d
 decisions are returned as they are.
 
 Order of claim, per owner: promised days first (a requested call back, the call a note
-promised), then rows already OVERDUE (planned on the first workday from today: they are
-late; their Next Contact stays the window's first day, which says how late), then rows keeping the day an earlier sync planned (while it lies inside the window and
-has not passed), then the rest; within each, by the window's latest day, priority A, oldest
-last contact, sheet order. Each row takes the first day of its window with room; a row never
-moves past its latest day: when the window has no room the row stays on its latest day and the
-overload is reported.
+promised), then rows already OVERDUE (planned on the rep's first workday from today: they are
+late; their Next Contact stays the window's first day, which says how late), then rows keeping
+the day an earlier sync planned (while it lies inside the window, has not passed and has
+room), then the rest; within each, by the window's latest day, priority A, oldest last
+contact, sheet order. Each row takes the first day of its window with room; a row never moves
+past its latest day: when the window has no room the row stays on its latest day, a row with
+days to spare planned there earlier moves on to the next day of its own window with room, and
+what is left over is reported.
 
 Example::
 
