@@ -275,3 +275,14 @@ def test_a_bad_capacity_config_stops_the_sync_naming_the_key(tmp_path):
         "sheetsync: error: config key 'owners.Dana.days_off': '2027-01-15..2027-01-10' ends "
         "before it starts\n"
     )
+
+
+def test_the_module_examples_run():
+    import doctest
+
+    import sheetsync.capacity
+    import sheetsync.level
+
+    for module in (sheetsync.capacity, sheetsync.level):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
