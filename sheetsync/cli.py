@@ -240,6 +240,10 @@ def forecast(
     except SheetsyncError as ex:
         _fail(ex)
         return
+    except Exception as ex:  # a one-line reason and a non-zero exit, as for sync
+        log.debug("unexpected error", exc_info=True)
+        click.echo(f"sheetsync: error: {source}: unexpected error: {ex!r}", err=True)
+        sys.exit(1)
     if output_format == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif output_format == "json":
