@@ -231,6 +231,8 @@ def forecast(
             source, sheet = config.sources[0].source, sheet or config.sources[0].sheet
         if chart and not chart.lower().endswith(".png"):
             raise UsageError(f"--chart {chart}: give a file name ending in .png")
+        if chart and not Path(chart).resolve().parent.is_dir():
+            raise UsageError(f"--chart {chart}: its folder does not exist")
         opened = open_source(source, sheet, config)
         try:
             data = opened.read()

@@ -178,6 +178,7 @@ def test_forecast_command_csv_json_and_chart(tmp_path, book, config):
         (["--weeks", "0"], "Invalid value for '--weeks'"),
         (["--by", "month"], "Invalid value for '--by'"),
         (["--chart", "out.jpg"], "--chart out.jpg: give a file name ending in .png"),
+        (["--chart", "no/such/dir/out.png"], "--chart no/such/dir/out.png: its folder does not"),
     ],
 )
 def test_forecast_command_bad_arguments(book, extra, message):
