@@ -286,3 +286,29 @@ def test_the_module_examples_run():
     for module in (sheetsync.capacity, sheetsync.level):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_the_demo_workbook_levelled_twice_the_same_day_is_written_once(tmp_path):
+    """End to end on a real .xlsx: the planned days written by the first sync are read back
+    from the file and kept by the second, which changes nothing."""
+    from click.testing import CliRunner
+
+    from sheetsync.cli import main
+    from sheetsync.demo_data import write_demo_workbook
+
+    book = tmp_path / "demo.xlsx"
+    write_demo_workbook(book, dt.date(2026, 12, 7))
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(
+        '[capacity]\ntouches_per_day = 2\n[owners.Luis]\nworkdays = ["Mon", "Tue", "Wed"]\n',
+        encoding="utf-8",
+    )
+    args = ["sync", str(book), "--config", str(config), "--today", "2026-12-07"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "cells written" in first.output
+    mtime = book.stat().st_mtime_ns
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "nothing to change" in again.output
+    assert book.stat().st_mtime_ns == mtime
