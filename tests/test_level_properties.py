@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_properties import PROPERTY_SETTINGS, Scenario, cell, prepared, scenarios
 
+from sheetsync.config import parse_config
+from sheetsync.core import plan_sync
 from sheetsync.level import LevelPlan, level
+from sheetsync.sync import sync_source
 
 SETTINGS = settings(
     deadline=None,
@@ -197,3 +201,54 @@ def test_the_next_day_keeps_every_plan_but_the_touches_done(case: Case, later: i
 @given(cases())
 def test_the_same_input_gives_the_same_plan(case: Case) -> None:
     assert case.plan().day.tolist() == case.plan().day.tolist()
+
+
+# --- whole syncs of generated sheets (tests/test_properties.py's scenarios) ------------------
+
+CALENDARS = parse_config(
+    {
+        "capacity": {"touches_per_day": 1},
+        "owners": {
+            "Dana": {
+                "touches_per_day": 2,
+                "workdays": ["Mon", "Wed", "Fri"],
+                "days_off": ["2026-06-01..2026-06-30", "2027-03-10"],
+            },
+            "Luis": {"workdays": ["Tue", "Thu"]},
+        },
+    }
+)
+
+
+@st.composite
+def levelled_scenarios(draw: st.DrawFn) -> Scenario:
+    scenario = draw(scenarios())
+    return replace(scenario, config=CALENDARS)
+
+
+@PROPERTY_SETTINGS
+@given(levelled_scenarios())
+def test_a_levelled_sync_twice_the_same_day_changes_nothing(scenario: Scenario) -> None:
+    source = prepared(scenario)
+    sync_source(source, scenario.config, scenario.today)
+    again = plan_sync(source.read(), scenario.config, scenario.today)
+    assert again.plan.cells == {}
+
+
+@PROPERTY_SETTINGS
+@given(levelled_scenarios())
+def test_a_rep_s_planned_days_are_their_workdays(scenario: Scenario) -> None:
+    data = prepared(scenario).read()
+    result = plan_sync(data, scenario.config, scenario.today)
+    owner_col = scenario.columns.get("owner")
+    off = {dt.date(2026, 6, 1) + dt.timedelta(days=i) for i in range(30)} | {dt.date(2027, 3, 10)}
+    for index, out in enumerate(result.table.to_dict("records")):
+        if out["Flag"] not in ("DUE", "SCHEDULED") or out["Next Action"] is None:
+            continue
+        owner = str(cell(data.rows, index, owner_col) or "").strip().casefold()
+        nc = out["Next Contact"]
+        nc = nc.date() if isinstance(nc, dt.datetime) else nc
+        if owner == "dana" and out["Flag"] == "SCHEDULED":
+            assert nc.strftime("%a") in ("Mon", "Wed", "Fri") and nc not in off, (nc, out)
+        if owner == "luis" and out["Flag"] == "SCHEDULED":
+            assert nc.strftime("%a") in ("Tue", "Thu"), (nc, out)
