@@ -346,6 +346,86 @@ def demo(today: str | None, output: str) -> None:
 
 
 @main.command()
+@click.argument("source", required=False)
+@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
+)
+@click.option("--today", help="Forecast from YYYY-MM-DD instead of today.")
+@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 26))
+@click.option("--by", type=click.Choice(["day", "week"]), default="day", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--chart", type=click.Path(dir_okay=False), help="Also draw the forecast into FILE.png."
+)
+def forecast(
+    source: str | None,
+    sheet: str | None,
+    config_path: str | None,
+    today: str | None,
+    weeks: int,
+    by: str,
+    output_format: str,
+    chart: str | None,
+) -> None:
+    """Forecast each rep's touches per day or week beside their capacity (reads, never writes).
+
+    Every touch is assumed to happen on its planned day without an answer, so follow-ups,
+    cut bait and the card queue come round as the rules say."""
+    from sheetsync import forecast as forecasts
+    from sheetsync.sync import open_source
+
+    _setup_logging(False, False, None)
+    try:
+        config = load_config(config_path)
+        day = today_in(config, today)
+        if not source:
+            if len(config.sources) != 1:
+                raise UsageError("give the SOURCE to forecast (an .xlsx path or a Google Sheet)")
+            source, sheet = config.sources[0].source, sheet or config.sources[0].sheet
+        if chart and not chart.lower().endswith(".png"):
+            raise UsageError(f"--chart {chart}: give a file name ending in .png")
+        if chart and not Path(chart).resolve().parent.is_dir():
+            raise UsageError(f"--chart {chart}: its folder does not exist")
+        opened = open_source(source, sheet, config)
+        try:
+            data = opened.read()
+        finally:
+            opened.close()
+        frame = forecasts.by_period(forecasts.forecast(data, config, day, weeks), by)
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    except Exception as ex:  # a one-line reason and a non-zero exit, as for sync
+        log.debug("unexpected error", exc_info=True)
+        click.echo(f"sheetsync: error: {source}: unexpected error: {ex!r}", err=True)
+        sys.exit(1)
+    if output_format == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif output_format == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso"))
+    else:
+        click.echo(f"{source}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
+        click.echo(forecasts.show_table(frame))
+    if chart:
+        try:
+            forecasts.write_chart(frame, chart, f"{Path(source).name}: touches per {by}")
+        except OSError as ex:
+            _fail(UsageError(f"--chart {chart}: cannot write it ({ex.strerror})"))
+        if output_format == "table":
+            click.echo(f"chart written to {chart}")
+
+
+@main.command()
 @click.argument("client_secrets", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
 @click.option(

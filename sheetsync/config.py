@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync import choices
+from sheetsync.capacity import OWNER_KEYS as CAPACITY_OWNER_KEYS
+from sheetsync.capacity import Capacity, parse_capacity
 from sheetsync.errors import ConfigError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -178,6 +180,8 @@ class Config:
     owners: dict[str, OwnerSettings] = field(default_factory=dict)
     #: Microsoft 365: the app registration or the login to use
     microsoft: Microsoft = field(default_factory=Microsoft)
+    #: each rep's touches a day, days off and workdays (``[capacity]``, ``[owners.NAME]``)
+    capacity: Capacity = field(default_factory=Capacity)
 
 
 def _fail(key: str, problem: str) -> ConfigError:
@@ -424,8 +428,12 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             out[key] = _notify(_table(key, value))
         elif key == "owners":
             out[key] = _owners(_table(key, value))
+        elif key == "capacity":
+            pass  # with [owners.NAME], below
         else:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
+    if "capacity" in data or "owners" in data:
+        out["capacity"] = parse_capacity(data.get("capacity", {}), data.get("owners", {}))
     return replace(defaults, **out)
 
 
@@ -503,9 +511,12 @@ def _owners(data: dict[str, Any]) -> dict[str, OwnerSettings]:
     for name, table in data.items():
         settings: dict[str, Any] = {}
         for key, value in _table(f"owners.{name}", table).items():
+            if key in CAPACITY_OWNER_KEYS:
+                continue  # checked by sheetsync.capacity
             check = _OWNER_KEYS.get(key)
             if check is None:
-                raise _fail(f"owners.{name}.{key}", f"unknown key ({', '.join(_OWNER_KEYS)})")
+                known = ", ".join((*_OWNER_KEYS, *CAPACITY_OWNER_KEYS))
+                raise _fail(f"owners.{name}.{key}", f"unknown key ({known})")
             settings[key] = check(f"owners.{name}.{key}", value)
         owner = owner_key(name)
         if not owner:

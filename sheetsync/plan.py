@@ -71,6 +71,7 @@ def plan_writes(
     }
     new_records.update(remembered.records_for(data.title, ids, decisions.memory))
     summary = summarize(sheet, decisions.flag, cells)
+    summary.overloads = [o.as_dict() for o in decided.overloads]
     owner_col = layout.col("owner")
     plan = WritePlan(
         cells=cells,

@@ -13,6 +13,7 @@ import numpy as np
 
 from sheetsync import choices
 from sheetsync.cellvalues import text_key
+from sheetsync.level import Overload, overload_lines
 from sheetsync.schema import col_letter
 from sheetsync.sources.base import PlanCells
 
@@ -30,6 +31,8 @@ class Summary:
     cells_changed: int = 0
     rows_changed: int = 0
     ids_assigned: int = 0
+    #: days over a rep's capacity (``sheetsync.level.Overload.as_dict``)
+    overloads: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summarize(sheet: Sheet, flags: np.ndarray, cells: PlanCells) -> Summary:
@@ -71,6 +74,7 @@ def as_dict(report: SyncRun) -> dict[str, Any]:
         "ids_assigned": s.ids_assigned,
         "duration_seconds": round(report.seconds, 3),
         "warnings": report.warnings,
+        "overloads": s.overloads,
     }
 
 
@@ -93,6 +97,7 @@ def summary_lines(report: SyncRun, label: str | None = None) -> list[str]:
     for owner, counts in s.owners.items():
         shown = ", ".join(f"{f} {counts[f]}" for f in choices.FLAGS if f in counts)
         lines.append(f"  {owner}: {shown}")
+    lines += [f"  {line}" for line in overload_lines([Overload.from_dict(o) for o in s.overloads])]
     if report.dry_run:
         lines.append(f"  would change {s.cells_changed} cells in {s.rows_changed} rows")
     elif s.cells_changed:

@@ -72,6 +72,9 @@ OPTIONAL = tuple(f for f in SPELLINGS if f not in REQUIRED)
 
 CONFIGS = {
     "default": Config(),
+    "capacity": parse_config(
+        {"capacity": {"touches_per_day": 1}, "owners": {"Luis": {"touches_per_day": 2}}}
+    ),
     "dmy, no recycling": parse_config({"date_order": "DMY", "rules": {"recycle_after_days": 0}}),
     "other numbers": parse_config(
         {
