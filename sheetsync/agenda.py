@@ -8,7 +8,7 @@ first, then the oldest window (earliest Next Contact), then sheet order. The cal
 Example::
 
     source = open_source("prospects.xlsx", None, config)
-    agenda = agenda_of(source.read(), config, today, source.key)
+    agenda = read_agenda(source.read(), config, today, source.key)
     for owner, items in agenda.by_owner().items():
         print(owner, [item.id for item in items])
 """
@@ -19,19 +19,19 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from sheetsync import choices
 from sheetsync.cellvalues import map_unique, owner_key, text_key
 from sheetsync.config import Config
-
-# The one place that knows how a sync decides: (SheetData, Config, today) -> outputs per row.
-from sheetsync.plan import SyncResult
-from sheetsync.read import UNASSIGNED
-from sheetsync.schema import normalize
+from sheetsync.decide import decide_sheet
+from sheetsync.engine import Decisions
+from sheetsync.read import UNASSIGNED, Sheet, read_sheet
 from sheetsync.sources.base import SheetData
-from sheetsync.sync import plan_sync
 
 #: what a rep does today, in the order the list shows it
 TODAY_FLAGS: tuple[str, ...] = ("OVERDUE", "DUE", "CARD")
@@ -153,80 +153,67 @@ def counts(items: Iterable[Item]) -> dict[str, int]:
     return {flag: found[flag] for flag in (*TODAY_FLAGS, "SCHEDULED", "CHECK") if flag in found}
 
 
-def decide(data: SheetData, config: Config, today: dt.date) -> SyncResult:
-    """Decide every row of ``data`` exactly as a sync would (nothing is written)."""
-    return plan_sync(data, config, today)
+def read_agenda(data: SheetData, config: Config, today: dt.date, source: str) -> Agenda:
+    """Read and decide every row of ``data`` exactly as a sync would (the same stages, without
+    planning any write), then list them."""
+    sheet = read_sheet(data, config)
+    decisions = decide_sheet(sheet, data, config, today).decisions
+    return agenda_of(data, sheet, decisions, today, source)
 
 
 def agenda_of(
-    data: SheetData,
-    config: Config,
-    today: dt.date,
-    source: str,
-    result: SyncResult | None = None,
+    data: SheetData, sheet: Sheet, decisions: Decisions, today: dt.date, source: str
 ) -> Agenda:
-    """The agenda of one worksheet; ``result``: the sync's own decisions when it just ran."""
-    if result is None:
-        result = decide(data, config, today)
-    out = result.outputs
-    layout = result.layout
+    """The agenda of one worksheet from its read and decide stages (a sync's own, when the
+    digest follows it: ``run.result.sheet``, ``run.result.decided.decisions``)."""
+    flags, next_contact = decisions.flag, decisions.next_contact
+    horizon = np.datetime64(today + dt.timedelta(days=UPCOMING_DAYS), "D")
+    listed_mask = np.zeros(len(flags), dtype=bool)
+    for flag in _LISTED:
+        listed_mask |= flags == flag
+    listed_mask &= (flags != "SCHEDULED") | (next_contact <= horizon)
+    listed = np.flatnonzero(listed_mask).tolist()
     rows = data.rows
-    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    flags, next_contacts = out["flag"], out["next_contact"]
-    listed = [
-        row
-        for row, flag in enumerate(flags)
-        if flag in _LISTED
-        and (flag != "SCHEDULED" or (next_contacts[row] and next_contacts[row] <= horizon))
-    ]
 
-    def column(name: str, parse: Callable[[Any], str] = text_key) -> list[str]:
-        """The listed rows' cells of field ``name`` (each distinct value parsed once)."""
-        col = layout.col(name)
+    def column(name: str) -> list[str]:
+        """The listed rows' cells of field ``name`` as text (each distinct value once)."""
+        col = sheet.layout.col(name)
         if col is None:
             return [""] * len(listed)
         cells = [rows[row][col] if col < len(rows[row]) else None for row in listed]
-        return map_unique(cells, parse)
+        return map_unique(cells, text_key)
 
     company, contact, phone, email = map(column, ("company", "contact", "phone", "email"))
-    priority = column("priority", lambda cell: normalize(cell).upper())
-    owners = _owner_names(rows, layout.col("owner"))
+    priority = [_PRIORITY[code] for code in sheet.prospects.priority[listed].tolist()]
+    days = next_contact[listed].astype(object).tolist()
+    flag_of, action, why = (a[listed].tolist() for a in (flags, decisions.action, decisions.why))
+    owners, ids = sheet.owner_names, sheet.ids
 
     agenda = Agenda(source=source, title=data.title, today=today)
     by_flag = {"SCHEDULED": agenda.upcoming, "CHECK": agenda.checks}
     for at, row in enumerate(listed):
-        flag = flags[row]
         item = Item(
             owner=owners[row],
-            id=result.ids[row],
+            id=ids[row],
             company=company[at],
             contact=contact[at],
             phone=phone[at],
             email=email[at],
-            next_action=out["next_action"][row] or "",
-            next_contact=next_contacts[row],
-            flag=flag,
-            why=out["why"][row] or "",
+            next_action=action[at] or "",
+            next_contact=days[at],
+            flag=flag_of[at],
+            why=why[at] or "",
             priority=priority[at],
             row=row + 2,
         )
-        by_flag.get(flag, agenda.items).append(item)
+        by_flag.get(item.flag, agenda.items).append(item)
     agenda.items.sort(key=_list_order)
     agenda.upcoming.sort(key=lambda i: (i.next_contact, i.priority != "A", i.row))
     return agenda
 
 
-def _owner_names(rows: Sequence[Sequence[Any]], col: int | None) -> list[str]:
-    """Each row's owner as first spelled in the sheet (spaces collapsed), as the sync's
-    summary and filter views show it; UNASSIGNED for a blank cell."""
-    cells = [row[col] if col is not None and col < len(row) else None for row in rows]
-    first: dict[str, str] = {}
-
-    def name(cell: Any) -> str:
-        text = " ".join(text_key(cell).split())
-        return first.setdefault(owner_key(text), text) or UNASSIGNED
-
-    return map_unique(cells, name)  # distinct cells in sheet order: first spellings win
+#: a priority code of the read stage -> its letter ("" for blank or not a priority)
+_PRIORITY = ("", *choices.PRIORITIES)
 
 
 def _list_order(item: Item) -> tuple[Any, ...]:

@@ -161,7 +161,8 @@ def _deliver(
     from sheetsync.notify.links import link_maker
 
     try:
-        agenda = agenda_of(result.data, config, day, result.source, result.result)
+        stages = result.result  # the sync's own stages: nothing decided twice
+        agenda = agenda_of(result.data, stages.sheet, stages.decided.decisions, day, result.source)
         return deliver(agenda, config, link_maker(opened, result.data.title), resend=resend)
     except Exception as ex:  # the sync is saved: say so, and exit 4 for cron
         # (the exception's text is not shown: it could hold the webhook's secret URL)
@@ -238,7 +239,7 @@ def agenda(
                 data = opened.read()
             finally:
                 opened.close()
-            found.append(agendas.agenda_of(data, config, day, opened.key))
+            found.append(agendas.read_agenda(data, config, day, opened.key))
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
             click.echo(f"sheetsync: error: {spec}: {ex}", err=True)

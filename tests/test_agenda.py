@@ -233,7 +233,7 @@ def test_no_source_and_no_sources_is_a_usage_error(tmp_path, monkeypatch):
 
 def test_the_terminal_table_shows_cells_as_text(tmp_path, capsys):
     """rich would read "[red]" or "[/]" in a cell as mark-up (or fail on it): shown as typed."""
-    from sheetsync.agenda import agenda_of, print_table
+    from sheetsync.agenda import print_table, read_agenda
     from sheetsync.config import Config
     from sheetsync.sync import open_source
 
@@ -246,7 +246,28 @@ def test_the_terminal_table_shows_cells_as_text(tmp_path, capsys):
     source = open_source(str(path), None, Config())
     data = source.read()
     source.close()
-    print_table([agenda_of(data, Config(), dt.date(2026, 12, 7), source.key)])
+    print_table([read_agenda(data, Config(), dt.date(2026, 12, 7), source.key)])
     out = capsys.readouterr().out
     assert "[red]Acme[/]" in out
     assert "│ DUE " in out
+
+
+def test_owners_are_spelled_as_the_sync_summary_spells_them(tmp_path):
+    """One name per rep everywhere: the prospects' first spelling (spaces collapsed); a blank
+    row, which the sync skips, names no one."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Prospects"
+    workbook.active.append(HEADERS)
+    workbook.active.append(["", "", "", "", "", "DANA", "New", None, None, None])  # blank row
+    workbook.active.append(["S1", "Acme", "", "", "", "  dana  ", "New", None, None, None])
+    workbook.active.append(["S2", "Beta", "", "", "", "Dana", "New", None, None, None])
+    path = tmp_path / "spelling.xlsx"
+    workbook.save(path)
+    synced = CliRunner().invoke(main, ["sync", str(path), "--dry-run", "--json", "--today", MONDAY])
+    assert list(json.loads(synced.stdout)["sources"][0]["owners"]) == ["dana"]
+    code, out, err = agenda(str(path), "--format", "json")
+    assert code == 0, err
+    assert [(row["Owner"], row["ID"]) for row in json.loads(out)] == [
+        ("dana", "S1"),
+        ("dana", "S2"),
+    ]

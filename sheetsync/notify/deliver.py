@@ -136,8 +136,8 @@ def deliver(
 
     Example::
 
-        delivery = deliver(agenda_of(report.data, config, today, report.source, report.result),
-                           config, link_maker(source, report.data.title))
+        agenda = read_agenda(run.data, config, today, run.source)
+        delivery = deliver(agenda, config, link_maker(source, run.data.title))
         if delivery.failed: ...  # exit 4
     """
     notify = config.notify
