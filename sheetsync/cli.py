@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -40,9 +41,26 @@ def _setup_logging(verbose: bool, quiet: bool, log_file: str | None) -> None:
     )
 
 
-def _fail(error: SheetsyncError) -> None:
+def _fail(error: SheetsyncError) -> NoReturn:
     click.echo(f"sheetsync: error: {error}", err=True)
     sys.exit(error.exit_code)
+
+
+def _source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """SOURCE, --sheet and --config: where ``sync`` and ``agenda`` find their sheets."""
+    options = (
+        click.argument("source", required=False),
+        click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first)."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
+        ),
+    )
+    for option in reversed(options):  # as if stacked above the command, in this order
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,14 +70,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -87,21 +98,11 @@ def sync(
 ) -> None:
     """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY), or every
     [[sources]] entry of the config."""
-    from dataclasses import replace
-
     from sheetsync import report as reports
     from sheetsync.sync import open_source, sync_source
 
     _setup_logging(verbose, quiet, log_file)
-    try:
-        config = load_config(config_path)
-        if credentials:
-            config = replace(config, credentials=credentials)
-        day = today_in(config, today)
-        targets = _targets(source, sheet, config, "sync")
-    except SheetsyncError as ex:
-        _fail(ex)
-        return
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "sync")
 
     done, errors, exit_code = [], [], 0
     deliveries: dict[str, dict] = {}
@@ -180,14 +181,7 @@ def _deliver(
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--owner", help="Only this rep's list (case and spaces do not count).")
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option(
@@ -216,21 +210,11 @@ def agenda(
 ) -> None:
     """List what each rep does today (OVERDUE, DUE, CARD), deciding every row as a sync
     would; never writes the sheet. Without SOURCE: every [[sources]] entry."""
-    from dataclasses import replace
-
     from sheetsync import agenda as agendas
     from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
-    try:
-        config = load_config(config_path)
-        if credentials:
-            config = replace(config, credentials=credentials)
-        day = today_in(config, today)
-        targets = _targets(source, sheet, config, "agenda")
-    except SheetsyncError as ex:
-        _fail(ex)
-        return
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "agenda")
     found, exit_code = [], 0
     for spec, sheet_name in targets:
         try:
@@ -275,6 +259,27 @@ def agenda(
         except OSError as ex:
             _fail(UsageError(f"cannot write {output}: {ex.strerror or ex}"))
     sys.exit(exit_code)
+
+
+def _settings(
+    config_path: str | None,
+    credentials: str | None,
+    today: str | None,
+    source: str | None,
+    sheet: str | None,
+    command: str,
+) -> tuple[Config, dt.date, list[tuple[str, str | None]]]:
+    """The config (``--credentials`` over its own), today, and the sources to run; a usage
+    or config error ends the command (exit 2) before any source is opened."""
+    from dataclasses import replace
+
+    try:
+        config = load_config(config_path)
+        if credentials:
+            config = replace(config, credentials=credentials)
+        return config, today_in(config, today), _targets(source, sheet, config, command)
+    except SheetsyncError as ex:
+        _fail(ex)
 
 
 def _targets(
