@@ -298,7 +298,7 @@ def to_json(agendas: Sequence[Agenda]) -> str:
 
 def print_table(agendas: Sequence[Agenda]) -> None:
     """The agenda as rich tables, one per owner, for a person at a terminal (every column of
-    the CSV, two facts to a cell so that 80 columns stay readable)."""
+    the CSV, two facts to a cell so that 80 columns stay readable; the Why is never cut)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text  # cells are plain text: "[red]" in a cell is not mark-up
@@ -312,17 +312,15 @@ def print_table(agendas: Sequence[Agenda]) -> None:
             table = Table(
                 title=Text(f"{owner}: {summary(items)} ({agenda.title})"), show_lines=True
             )
-            table.add_column("Flag", no_wrap=True)
-            table.add_column("ID", no_wrap=True)
-            table.add_column("Company / Contact", overflow="fold")
-            table.add_column("Phone / E-mail", overflow="fold")
-            table.add_column("Next Action / Contact")
-            table.add_column("Why", ratio=1)
+            table.add_column("Flag / ID", no_wrap=True)
+            table.add_column("Company / Contact", overflow="fold", ratio=3)
+            table.add_column("Phone / E-mail", overflow="fold", ratio=3)
+            table.add_column("Next Action / Contact", ratio=2)
+            table.add_column("Why", overflow="fold", ratio=5)  # never cut: the reason to call
             for item in items:
                 when = item.next_contact.isoformat() if item.next_contact else ""
                 cells = (
-                    item.flag,
-                    item.id + (" (A)" if item.priority == "A" else ""),
+                    item.flag + "\n" + item.id + (" (A)" if item.priority == "A" else ""),
                     "\n".join(p for p in (item.company, item.contact) if p),
                     "\n".join(p for p in (item.phone, item.email) if p),
                     "\n".join(p for p in (item.next_action, when) if p),

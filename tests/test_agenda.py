@@ -271,3 +271,24 @@ def test_owners_are_spelled_as_the_sync_summary_spells_them(tmp_path):
         ("dana", "S1"),
         ("dana", "S2"),
     ]
+
+
+def test_the_terminal_table_keeps_every_word_on_80_columns(tmp_path, capsys, monkeypatch):
+    """The demo's Luis on a terminal of 80 columns: no cell is cut short with an ellipsis."""
+    from sheetsync.agenda import print_table, read_agenda
+    from sheetsync.config import Config
+    from sheetsync.demo_data import write_demo_workbook
+    from sheetsync.sync import open_source
+
+    monkeypatch.setenv("COLUMNS", "80")
+    path = tmp_path / "demo.xlsx"
+    write_demo_workbook(path, dt.date(2026, 12, 5))  # a Saturday: seen on Monday
+    source = open_source(str(path), None, Config())
+    data = source.read()
+    source.close()
+    print_table([read_agenda(data, Config(), dt.date(2026, 12, 7), source.key).only("Luis")])
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 80
+    assert "…" not in out
+    assert "│ Negotiation,  " in out  # "Working, 0 attempts: phase Negotiation, follow up ..."
+    assert "│ P-1029 (A) " in out
