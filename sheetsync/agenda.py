@@ -30,7 +30,7 @@ from sheetsync.cellvalues import map_unique, owner_key, text_key
 from sheetsync.config import Config
 from sheetsync.decide import decide_sheet
 from sheetsync.engine import Decisions
-from sheetsync.read import UNASSIGNED, Sheet, read_sheet
+from sheetsync.read import FORMULA_START, UNASSIGNED, Sheet, read_sheet
 from sheetsync.sources.base import SheetData
 
 #: what a rep does today, in the order the list shows it
@@ -270,19 +270,29 @@ def plain_lines(agenda: Agenda, limit: int | None = None) -> list[str]:
     return lines[:-1]
 
 
+def plain_text(agendas: Sequence[Agenda]) -> str:
+    """Every agenda's plain lines; with several sheets, each list headed by its sheet."""
+    blocks = []
+    for agenda in agendas:
+        heading = [f"== {agenda.title} in {agenda.source} =="] if len(agendas) > 1 else []
+        blocks.append("\n".join([*heading, *plain_lines(agenda)]))
+    return "\n\n".join(blocks) + "\n"
+
+
 def to_csv(agendas: Sequence[Agenda]) -> str:
+    """One row per prospect: COLUMNS, then the Source (as the JSON names it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow((*COLUMNS, "Source"))
     for agenda in agendas:
         for item in agenda.items:
-            writer.writerow([_csv_safe(v) for v in item.values()])
+            writer.writerow([_csv_safe(v) for v in (*item.values(), agenda.source)])
     return out.getvalue()
 
 
 def _csv_safe(text: str) -> str:
     """A cell a spreadsheet opening the CSV must not read as a formula."""
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def to_json(agendas: Sequence[Agenda]) -> str:
@@ -309,9 +319,8 @@ def print_table(agendas: Sequence[Agenda]) -> None:
         if not grouped:
             console.print(Text(f"{agenda.title}: nothing due today ({agenda.today.isoformat()})"))
         for owner, items in grouped.items():
-            table = Table(
-                title=Text(f"{owner}: {summary(items)} ({agenda.title})"), show_lines=True
-            )
+            where = f"{agenda.title} in {agenda.source}" if len(agendas) > 1 else agenda.title
+            table = Table(title=Text(f"{owner}: {summary(items)} ({where})"), show_lines=True)
             table.add_column("Flag / ID", no_wrap=True)
             table.add_column("Company / Contact", overflow="fold", ratio=3)
             table.add_column("Phone / E-mail", overflow="fold", ratio=3)

@@ -248,7 +248,7 @@ def agenda(
         agendas.print_table(found)
         sys.exit(exit_code)
     else:
-        payload = "\n\n".join("\n".join(agendas.plain_lines(a)) for a in found) + "\n"
+        payload = agendas.plain_text(found)
     data_bytes = payload.encode("utf-8") if isinstance(payload, str) else payload
     if output is None:
         sys.stdout.buffer.write(data_bytes)

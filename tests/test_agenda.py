@@ -119,7 +119,7 @@ def test_csv_has_one_row_per_prospect_with_its_owner(book):
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["Owner", "ID", "Company", "Contact", "Phone", "Email",
-                             "Next Action", "Next Contact", "Flag", "Why"]  # fmt: skip
+                             "Next Action", "Next Contact", "Flag", "Why", "Source"]  # fmt: skip
     assert [(r["Owner"], r["ID"], r["Flag"]) for r in rows] == [
         ("Dana", "D5", "OVERDUE"), ("Dana", "D4", "OVERDUE"), ("Dana", "D3", "DUE"),
         ("Dana", "D2", "DUE"), ("Dana", "D1", "DUE"), ("Dana", "D6", "CARD"),
@@ -209,7 +209,14 @@ def test_without_source_every_configured_source(book, tmp_path):
     config.write_text('[[sources]]\nsource = "team.xlsx"\n[[sources]]\nsource = "other.xlsx"\n')
     code, out, _ = agenda("--config", str(config), "--format", "csv")
     assert code == 0
-    assert [r["ID"] for r in csv.DictReader(io.StringIO(out))] == [*DANA_ORDER, "L1", "Z1"]
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["ID"] for r in rows] == [*DANA_ORDER, "L1", "Z1"]
+    # each row says which sheet it is in, and so does each list of the plain output
+    assert [r["Source"] for r in rows] == [str(book)] * 7 + [str(other)]
+    code, out, _ = agenda("--config", str(config))
+    assert code == 0
+    assert out.startswith(f"== Prospects in {book} ==\nDana: 2 overdue, 3 due, 1 card\n")
+    assert f"\n\n== Prospects in {other} ==\nPriya: 1 due\n" in out
 
 
 def test_a_source_that_fails_is_reported_and_the_others_listed(book, tmp_path):
