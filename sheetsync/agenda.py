@@ -271,12 +271,13 @@ def plain_lines(agenda: Agenda, limit: int | None = None) -> list[str]:
 
 
 def plain_text(agendas: Sequence[Agenda]) -> str:
-    """Every agenda's plain lines; with several sheets, each list headed by its sheet."""
+    """Every agenda's plain lines; with several sheets, each list headed by its sheet (no
+    sheet read: nothing)."""
     blocks = []
     for agenda in agendas:
         heading = [f"== {agenda.title} in {agenda.source} =="] if len(agendas) > 1 else []
         blocks.append("\n".join([*heading, *plain_lines(agenda)]))
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n".join(blocks) + "\n" if blocks else ""
 
 
 def to_csv(agendas: Sequence[Agenda]) -> str:

@@ -299,3 +299,13 @@ def test_the_terminal_table_keeps_every_word_on_80_columns(tmp_path, capsys, mon
     assert "…" not in out
     assert "│ Negotiation,  " in out  # "Working, 0 attempts: phase Negotiation, follow up ..."
     assert "│ P-1029 (A) " in out
+
+
+def test_a_missing_workbook_prints_nothing_but_the_error(tmp_path):
+    code, out, err = agenda(str(tmp_path / "missing.xlsx"))
+    assert code == 1
+    assert out == ""
+    assert (
+        err
+        == f"sheetsync: error: {tmp_path / 'missing.xlsx'}: {tmp_path / 'missing.xlsx'}: no such file\n"
+    )
