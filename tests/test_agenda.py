@@ -196,6 +196,9 @@ def test_ics_is_valid_for_both_parsers_with_stable_uids(book, tmp_path):
     tomorrow = parse_ics(result.stdout_bytes)["VCALENDAR"][0]["VEVENT"]
     by_summary = {e["SUMMARY"]: e["UID"] for e in tomorrow}
     assert by_summary["OVERDUE: Call - Echo\\, Ed Wu"] == events[0]["UID"]
+    # ... and is a newer version of it: SEQUENCE up by one a day (days since 2000-01-01)
+    assert {e["SEQUENCE"] for e in events} == {"9837"}
+    assert {e["SEQUENCE"] for e in tomorrow} == {"9838"}
 
 
 def test_without_source_every_configured_source(book, tmp_path):
