@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -292,8 +293,15 @@ def to_csv(agendas: Sequence[Agenda]) -> str:
 
 
 def _csv_safe(text: str) -> str:
-    """A cell a spreadsheet opening the CSV must not read as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell a spreadsheet opening the CSV must not read as a formula gets a leading ``'``;
+    a phone number in international form (``+44 20 7946 0958``: no letters, nothing a
+    spreadsheet can run) stays as it is."""
+    if text.startswith(FORMULA_START) and not _PHONE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+_PHONE = re.compile(r"\+[\d (][\d ().-]*")
 
 
 def to_json(agendas: Sequence[Agenda]) -> str:

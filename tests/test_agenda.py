@@ -312,3 +312,24 @@ def test_a_missing_workbook_prints_nothing_but_the_error(tmp_path):
         err
         == f"sheetsync: error: {tmp_path / 'missing.xlsx'}: {tmp_path / 'missing.xlsx'}: no such file\n"
     )
+
+
+def test_csv_cells_a_spreadsheet_would_run_get_a_quote_and_phone_numbers_stay(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Prospects"
+    workbook.active.append(HEADERS)
+    link = '=HYPERLINK("http://evil.example","x")'
+    workbook.active.append(["F1", link, "@SUM(A1)", "+1 (555) 010-0000", "", "Dana", "New",
+                            None, None, None])  # fmt: skip
+    workbook.active.append(["F2", "-2+3", "+cmd|'/C calc'!A0", "+44 20 7946 0958", "", "Dana",
+                            "New", None, None, None])  # fmt: skip
+    workbook.active["B2"].data_type = "s"  # text, as a rep pasted it: not a formula
+    path = tmp_path / "formulas.xlsx"
+    workbook.save(path)
+    code, out, err = agenda(str(path), "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["Company"], r["Contact"], r["Phone"]) for r in rows] == [
+        ("'" + link, "'@SUM(A1)", "+1 (555) 010-0000"),
+        ("'-2+3", "'+cmd|'/C calc'!A0", "+44 20 7946 0958"),
+    ]
