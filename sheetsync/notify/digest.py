@@ -352,9 +352,16 @@ def slack_payload(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
     ]
-    per_group = max(1, min(limit, (SLACK_BLOCKS - 4) // max(1, len(groups)) - 1))
-    for owner, items in groups:
-        if len(groups) > 1:
+    team = len(groups) > 1
+    # Blocks left besides the header, the link and (team) a "... and N more reps" note. A team
+    # message gives every rep it shows a heading first; the items share what is left (a rep
+    # whose items do not all fit takes one more block for "... and N more").
+    room = SLACK_BLOCKS - 2 - team
+    shown = groups[:room] if team else groups
+    spare = (room - len(shown) * team) // len(shown)
+    per_group = min(limit, max(spare - 1, 0))
+    for owner, items in shown:
+        if team:
             blocks.append(
                 {
                     "type": "section",
@@ -362,19 +369,14 @@ def slack_payload(
                 }
             )
         for item in items[:per_group]:
-            if len(blocks) >= SLACK_BLOCKS - 2:
-                break
             blocks.append(
                 {"type": "section", "text": {"type": "mrkdwn", "text": _slack_item(item)[:3000]}}
             )
-        if len(items) > per_group:
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [{"type": "mrkdwn", "text": _slack(_more(len(items), per_group))}],
-                }
-            )
-    blocks = blocks[: SLACK_BLOCKS - 1]
+        if per_group and len(items) > per_group:
+            blocks.append(_context(_more(len(items), per_group)))
+    if len(shown) < len(groups):
+        left = len(groups) - len(shown)
+        blocks.append(_context(f"... and {left} more reps: open the sheet for the full list"))
     blocks.append(
         {
             "type": "context",
@@ -382,3 +384,7 @@ def slack_payload(
         }
     )
     return {"text": text, "blocks": blocks}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _slack(text)}]}
