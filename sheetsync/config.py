@@ -7,6 +7,7 @@ that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -341,7 +342,25 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             out[key] = _owners(_table(key, value))
         else:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
-    return replace(defaults, **out)
+    config = replace(defaults, **out)
+    _check_owner_addresses(config)
+    return config
+
+
+def _check_owner_addresses(config: Config) -> None:
+    """An ``[owners.NAME]`` address is used by e-mail only: without an SMTP server it is never
+    used, and the log says so (a warning: e-mail may be off on purpose for a while)."""
+    if config.notify.smtp_host:
+        return
+    for settings in config.owners.values():
+        for key in ("email", "manager"):
+            if getattr(settings, key):
+                logging.getLogger(__name__).warning(
+                    "config: [owners.%s] %s is not used: no e-mail is sent without "
+                    "[notify] smtp_host",
+                    settings.name,
+                    key,
+                )
 
 
 def _address(key: str, value: Any) -> str:
