@@ -230,7 +230,7 @@ def agenda(
     if owner is not None:
         every = sorted({i.owner for a in found for i in (*a.items, *a.upcoming, *a.checks)})
         found = [a.only(owner) for a in found]
-        if not any(a.items or a.upcoming for a in found):
+        if found and not any(a.items or a.upcoming for a in found):
             click.echo(
                 f"sheetsync: nothing due for owner {owner!r} "
                 f"(owners with something on their list: {', '.join(every) or 'none'})",

@@ -297,10 +297,11 @@ def test_the_terminal_table_keeps_every_word_on_80_columns(tmp_path, capsys, mon
     assert "│ P-1029 (A) " in out
 
 
-def test_a_missing_workbook_prints_nothing_but_the_error(tmp_path):
-    code, out, err = agenda(str(tmp_path / "missing.xlsx"))
+@pytest.mark.parametrize("owner", [(), ("--owner", "Dana")])
+def test_a_missing_workbook_prints_nothing_but_the_error(tmp_path, owner):
+    code, out, err = agenda(str(tmp_path / "missing.xlsx"), *owner)
     assert code == 1
-    assert out == ""
+    assert out == ""  # and no "nothing due for owner 'Dana'": no sheet was read
     assert (
         err
         == f"sheetsync: error: {tmp_path / 'missing.xlsx'}: {tmp_path / 'missing.xlsx'}: no such file\n"
