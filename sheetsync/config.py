@@ -7,6 +7,7 @@ that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import tomllib
@@ -434,7 +435,25 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
     if "capacity" in data or "owners" in data:
         out["capacity"] = parse_capacity(data.get("capacity", {}), data.get("owners", {}))
-    return replace(defaults, **out)
+    config = replace(defaults, **out)
+    _check_owner_addresses(config)
+    return config
+
+
+def _check_owner_addresses(config: Config) -> None:
+    """An ``[owners.NAME]`` address is used by e-mail only: without an SMTP server it is never
+    used, and the log says so (a warning: e-mail may be off on purpose for a while)."""
+    if config.notify.smtp_host:
+        return
+    for settings in config.owners.values():
+        for key in ("email", "manager"):
+            if getattr(settings, key):
+                logging.getLogger(__name__).warning(
+                    "config: [owners.%s] %s is not used: no e-mail is sent without "
+                    "[notify] smtp_host",
+                    settings.name,
+                    key,
+                )
 
 
 def _address(key: str, value: Any) -> str:
