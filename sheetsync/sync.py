@@ -95,7 +95,7 @@ def _write_or_resync(
         except SourceChanged as ex:
             if attempt == RESYNC_ATTEMPTS:
                 raise SourceChanged(
-                    f"{source.key} was saved by someone else {attempt + 1} times while it was "
+                    f"it was saved by someone else {attempt + 1} times while it was "
                     "being synced: someone is editing it; nothing was written, run the sync "
                     "again later"
                 ) from ex

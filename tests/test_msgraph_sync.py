@@ -184,16 +184,17 @@ def test_locked_or_not_shared_gets_one_line_and_nothing_changes(
 
 
 def test_a_link_that_no_longer_exists(graph):
-    code, output = run("https://contoso.sharepoint.com/:x:/s/Sales/EGone?e=x")
+    url = "https://contoso.sharepoint.com/:x:/s/Sales/EGone?e=x"
+    code, output = run(url)
     assert code == 1
-    assert "no file found at" in output and "check the link" in output
-    assert "Traceback" not in output
+    assert f"{url}: no file found at this link (itemNotFound): check the link" in output
+    assert output.count("\n") == 1 and output.count(url) == 1
 
 
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("Archive", None, "is the folder 'Archive', not a workbook"),
+        ("Archive", None, "this is the folder 'Archive', not a workbook: open the folder"),
         ("Old.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx"),
         ("Plan.docx", b"PK\x03\x04", "is not an Excel workbook"),
     ],
@@ -203,7 +204,22 @@ def test_a_folder_an_xls_or_a_word_file_is_refused(graph, name, content, says):
     graph.add_file(name, content, share_url=url)
     code, output = run(url)
     assert code == 1 and says in output
+    assert output.count("\n") == 1 and output.count(url) == 1  # named once, by the CLI
     assert graph.writes() == [] and graph.requests(host="download") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://contoso.sharepoint.com/:f:/s/Sales/EkFolder?e=1", "a link to a folder"),
+        ("https://contoso.sharepoint.com/:w:/r/sites/Sales/Plan.docx?d=1", "a Word document"),
+    ],
+)
+def test_a_folder_or_word_link_is_refused_without_asking_graph(graph, url, says):
+    code, output = run(url)
+    assert code == 1 and says in output and "copy the link of the .xlsx file" in output
+    assert output.count("\n") == 1 and output.count(url) == 1
+    assert graph.requests() == []
 
 
 def test_a_network_failure_during_upload_leaves_the_workbook_as_it_was(graph, tmp_path):

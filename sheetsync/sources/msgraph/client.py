@@ -146,15 +146,16 @@ class GraphClient:
 
     def resolve(self, address: GraphAddress) -> DriveItem:
         """The item a link or ``msgraph:`` address names (its metadata, fresh)."""
+        # messages say "this link": the CLI names the source before them
         if address.share_url is not None:
-            path = f"/shares/{address.share_id}/driveItem"
+            path, what = f"/shares/{address.share_id}/driveItem", "this link"
         else:
             drive, item = (
                 quote(address.drive_id or "", safe="!"),
                 quote(address.item_id or "", safe="!"),
             )
-            path = f"/drives/{drive}/items/{item}"
-        return self._metadata(path, address.spec)
+            path, what = f"/drives/{drive}/items/{item}", "this drive item"
+        return self._metadata(path, what)
 
     def metadata(self, item: DriveItem) -> DriveItem:
         """``item`` as it is now (a new eTag when someone saved it)."""
@@ -358,7 +359,7 @@ class GraphClient:
         if status == 404:
             return SourceError(
                 f"no file found at {what} ({code}): check the link (copy it again from OneDrive or "
-                f"SharePoint); the file may have been moved or deleted, or the link removed"
+                "SharePoint); the file may have been moved or deleted, or the link removed"
             )
         if status == 423:
             return WorkbookRefused(
