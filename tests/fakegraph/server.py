@@ -111,7 +111,7 @@ class App:
     client_id: str
     secret: str | None = None
     secret_expired: bool = False
-    #: SHA-256 thumbprint (hex) -> the registered certificate's public key
+    #: SHA-1 and SHA-256 thumbprints (hex) -> the registered certificate's public key
     certificates: dict[str, Any] = field(default_factory=dict)
     public_client: bool = False
 
@@ -124,6 +124,8 @@ class DeviceFlow:
     user_code: str
     polls: int = 0
     expires: float = 0.0
+    #: the scopes asked for at /devicecode (they decide the token answer's parts)
+    scope: str = ""
 
 
 @dataclass
@@ -235,8 +237,8 @@ class FakeGraph:
         app = App(client_id, secret=secret, public_client=public_client)
         if certificate_pem is not None:
             cert = x509.load_pem_x509_certificate(certificate_pem)
-            thumb = cert.fingerprint(hashes.SHA256())
-            app.certificates[thumb.hex()] = cert.public_key()
+            for algorithm in (hashes.SHA1(), hashes.SHA256()):
+                app.certificates[cert.fingerprint(algorithm).hex()] = cert.public_key()
         with self.lock:
             self.tenants.setdefault(tenant, {})[client_id] = app
         return app
@@ -309,6 +311,30 @@ def _graph_error(status: int, code: str, message: str, inner: str | None = None)
     return status, {"error": error}, {}
 
 
+def _fault_answer(status: int) -> tuple:
+    """A refusal the test injected: 429 as throttling.md's "Sample response", else errors.md's
+    ``serviceNotAvailable``."""
+    if status != 429:
+        return _graph_error(status, "serviceNotAvailable", "Fault injected by the test.")
+    return (
+        429,
+        {
+            "error": {
+                "code": "TooManyRequests",
+                "innerError": {
+                    "code": "429",
+                    "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "message": "Please retry after",
+                    "request-id": "00000000-0000-0000-0000-000000000000",
+                    "status": "429",
+                },
+                "message": "Please retry again later.",
+            }
+        },
+        {},
+    )
+
+
 def _aad_error(status: int, error: str, code: int, text: str) -> tuple:
     return (
         status,
@@ -370,11 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         if fault is not None:
-            status, payload, headers = _graph_error(
-                fault.status,
-                "activityLimitReached" if fault.status == 429 else "serviceNotAvailable",
-                "Fault injected by the test.",
-            )
+            status, payload, headers = _fault_answer(fault.status)
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
         elif self.side == "login":
@@ -528,6 +550,13 @@ def _precondition(item: Item, headers: Any) -> tuple | None:
             423, "resourceLocked", "The resource you are attempting to access is locked"
         )
     expected = headers.get("If-Match")
+    if expected is not None and expected != "*" and not re.fullmatch(r'(W/)?"[^"]*"', expected):
+        return _graph_error(
+            400,
+            "invalidRequest",
+            "ETag header is malformed. ETags must be quoted strings.",
+            "malformedEntityTag",
+        )
     if expected is not None and expected not in (item.etag, item.ctag, "*"):
         return _graph_error(
             412,
@@ -738,16 +767,20 @@ def _app(fake: FakeGraph, tenant: str, client_id: str) -> App | None:
     return None
 
 
+def _unknown_app(tenant: str, client_id: str) -> tuple:
+    return _aad_error(
+        400,
+        "unauthorized_client",
+        700016,
+        f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+    )
+
+
 def _client_credentials(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     client_id = form.get("client_id", "")
     app = _app(fake, tenant, client_id)
     if app is None:
-        return _aad_error(
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-        )
+        return _unknown_app(tenant, client_id)
     if form.get("scope") != GRAPH_DEFAULT_SCOPE:
         return _aad_error(
             400,
@@ -811,7 +844,9 @@ def _assertion_ok(fake: FakeGraph, app: App, tenant: str, assertion: str) -> boo
         header = jwt.get_unverified_header(assertion)
     except jwt.PyJWTError:
         return False
-    thumb = header.get("x5t#S256")
+    # certificate-credentials.md: "x5t", the base64url SHA-1 thumbprint; MSAL also sends
+    # "x5t#S256" (SHA-256). Either names the registered certificate.
+    thumb = header.get("x5t#S256") or header.get("x5t")
     if thumb is not None:
         thumb = base64.urlsafe_b64decode(thumb + "=" * (-len(thumb) % 4)).hex()
     key = app.certificates.get(thumb or "")
@@ -833,12 +868,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     client_id = form.get("client_id", "")
     app = _app(fake, tenant, client_id)
     if app is None:
-        return _aad_error(
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-        )
+        return _unknown_app(tenant, client_id)
     if not app.public_client:
         return _aad_error(
             401,
@@ -853,6 +883,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
         secrets.token_urlsafe(32),
         secrets.token_hex(4).upper(),
         expires=time.time() + 900,
+        scope=form.get("scope", ""),
     )
     fake.flows[flow.device_code] = flow
     return (
@@ -871,9 +902,13 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     )
 
 
-def _user_tokens(fake: FakeGraph, client_id: str, tenant: str, user: str) -> dict[str, Any]:
-    refresh = secrets.token_urlsafe(32)
-    fake.refresh_tokens[refresh] = (client_id, tenant, user)
+def _user_tokens(
+    fake: FakeGraph, client_id: str, tenant: str, user: str, scope: str, *, refreshing: bool
+) -> dict[str, Any]:
+    """The token answer (v2-oauth2-device-code.md, "Successful authentication response"): an
+    ``id_token`` only when ``openid`` was asked for, a ``refresh_token`` only with
+    ``offline_access`` (always when refreshing: v2-oauth2-auth-code-flow.md)."""
+    asked = scope.split()
     tid = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     uid = hashlib.sha256(user.encode()).hexdigest()[:32]
     now = int(time.time())
@@ -902,32 +937,40 @@ def _user_tokens(fake: FakeGraph, client_id: str, tenant: str, user: str) -> dic
         .decode()
         .rstrip("=")
     )
-    return {
+    answer: dict[str, Any] = {
         "token_type": "Bearer",
-        "scope": "Files.ReadWrite.All openid profile",
+        "scope": " ".join(s for s in asked if s != "offline_access"),
         "expires_in": fake.token_lifetime,
         "ext_expires_in": fake.token_lifetime,
         "access_token": fake._issue(user),
-        "refresh_token": refresh,
-        "id_token": id_token,
-        "client_info": client_info,
     }
+    if refreshing or "offline_access" in asked:
+        refresh = secrets.token_urlsafe(32)
+        fake.refresh_tokens[refresh] = (client_id, tenant, user)
+        answer["refresh_token"] = refresh
+    if "openid" in asked:
+        answer["id_token"] = id_token
+        answer["client_info"] = client_info
+    return answer
 
 
 def _device_token(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     flow = fake.flows.get(form.get("device_code", ""))
     if flow is None or flow.client_id != form.get("client_id"):
-        return _aad_error(400, "bad_verification_code", 70019, "Verification code not found.")
+        return _aad_error(
+            400, "bad_verification_code", 70018, "Invalid verification code (device_code)."
+        )
     if time.time() > flow.expires:
         return _aad_error(
             400,
             "expired_token",
             70020,
-            "The provided authorization code or refresh token has expired due to inactivity.",
+            "The provided value for the input parameter 'device_code' is not valid. This device "
+            "code has expired.",
         )
     if fake.decline:
         return _aad_error(
-            400, "authorization_declined", 70019, "The end user denied the authorization request."
+            400, "authorization_declined", 65004, "The end user denied the authorization request."
         )
     flow.polls += 1
     if flow.polls <= fake.pending_polls:
@@ -938,7 +981,10 @@ def _device_token(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
         )
     del fake.flows[flow.device_code]
-    return 200, _user_tokens(fake, flow.client_id, flow.tenant, fake.signing_in), {}
+    tokens = _user_tokens(
+        fake, flow.client_id, flow.tenant, fake.signing_in, flow.scope, refreshing=False
+    )
+    return 200, tokens, {}
 
 
 def _refresh(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
@@ -958,7 +1004,10 @@ def _refresh(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "changed or reset their password.",
         )
     del fake.refresh_tokens[form["refresh_token"]]
-    return 200, _user_tokens(fake, client_id, flow_tenant, user), {}
+    tokens = _user_tokens(
+        fake, client_id, flow_tenant, user, form.get("scope", ""), refreshing=True
+    )
+    return 200, tokens, {}
 
 
 # -- starting it -------------------------------------------------------------------------------
