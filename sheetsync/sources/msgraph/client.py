@@ -311,7 +311,9 @@ class GraphClient:
                 if status not in RETRYABLE:
                     raise self._error(response, what, writing)
                 problem = f"Microsoft Graph answered {status} ({_code(response)})"
-            wait = self.retry.delay(attempt, retry_after(None if response is None else response.headers))
+            wait = self.retry.delay(
+                attempt, retry_after(None if response is None else response.headers)
+            )
             spent = self.retry.clock() - started
             if spent + wait > self.retry.total_seconds:
                 outcome = (
