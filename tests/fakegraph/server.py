@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import jwt
 from cryptography import x509
@@ -77,7 +77,8 @@ class Item:
             "eTag": self.etag,
             "cTag": self.ctag,
             "size": len(self.content or b""),
-            "webUrl": f"https://contoso.sharepoint.com/sites/Sales/Shared%20Documents/{self.name}",
+            "webUrl": "https://contoso.sharepoint.com/sites/Sales/Shared%20Documents/"
+            + quote(self.name),
             "createdDateTime": "2026-11-02T09:00:00Z",
             "lastModifiedDateTime": "2026-12-01T08:00:00Z",
             "parentReference": {
