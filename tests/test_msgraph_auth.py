@@ -169,6 +169,26 @@ def test_no_credentials_at_all_against_microsoft(monkeypatch, tmp_path):
     assert "no Microsoft credentials found" in output and "sheetsync login --microsoft" in output
 
 
+def test_a_token_is_never_sent_over_plain_http_beyond_this_machine(
+    graph, workbook, tmp_path, monkeypatch
+):
+    graph.add_app(TENANT, CLIENT, secret=SECRET)
+    creds = app_file(tmp_path, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET)
+    monkeypatch.setenv("SHEETSYNC_GRAPH_ENDPOINT", "http://graph.example.com/v1.0")
+    code, output = sync("--credentials", str(creds))
+    assert code == 1 and output.count("\n") == 1
+    assert "refusing to send a Microsoft token over plain http to graph.example.com" in output
+    assert graph.grants == [] and SECRET not in output
+
+
+def test_a_graph_endpoint_that_is_not_a_url(graph, workbook, monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_GRAPH_ENDPOINT", "127.0.0.1:8080")
+    code, output = sync()
+    assert code == 1 and output.count("\n") == 1
+    assert "SHEETSYNC_GRAPH_ENDPOINT='127.0.0.1:8080' is not an http(s) URL: use e.g. " in output
+    assert graph.requests() == []
+
+
 def login(graph: FakeGraph, tmp_path: Path) -> tuple[int, str]:
     graph.add_app("organizations", CLIENT, public_client=True)
     graph.device_interval = 0  # the docs' interval is 5 s; the test need not wait

@@ -120,6 +120,13 @@ def login_post(graph: FakeGraph, endpoint: str, **form: str) -> requests.Respons
     )
 
 
+def poll(graph: FakeGraph, device_code: str) -> requests.Response:
+    """One poll of the token endpoint for a device code (v2-oauth2-device-code.md)."""
+    return login_post(
+        graph, "token", grant_type=DEVICE_GRANT, client_id="app-1", device_code=device_code
+    )
+
+
 def test_identity_platform_answers(graph: FakeGraph) -> None:
     graph.add_app(TENANT, "app-1", secret="s3cret", public_client=True)
     login = graph.login_url
@@ -146,13 +153,7 @@ def test_identity_platform_answers(graph: FakeGraph) -> None:
         "message",
     }
     assert device["expires_in"] == 900
-    pending = login_post(
-        graph,
-        "token",
-        grant_type=DEVICE_GRANT,
-        client_id="app-1",
-        device_code=device["device_code"],
-    )
+    pending = poll(graph, device["device_code"])
     assert pending.status_code == 400
     assert set(pending.json()) == AAD_ERROR_KEYS | {"correlation_id"}
     assert pending.json()["error"] == "authorization_pending"
@@ -169,13 +170,7 @@ def signed_in(graph: FakeGraph, scope: str) -> dict:
     """A device-code sign-in asking for ``scope``, polled until the user has signed in."""
     graph.pending_polls = 0
     device = login_post(graph, "devicecode", client_id="app-1", scope=scope).json()
-    answer = login_post(
-        graph,
-        "token",
-        grant_type=DEVICE_GRANT,
-        client_id="app-1",
-        device_code=device["device_code"],
-    )
+    answer = poll(graph, device["device_code"])
     assert answer.status_code == 200
     return answer.json()
 
@@ -206,13 +201,7 @@ def test_an_expired_device_code(graph: FakeGraph) -> None:
     graph.add_app(TENANT, "app-1", public_client=True)
     device = login_post(graph, "devicecode", client_id="app-1", scope="openid").json()
     graph.flows[device["device_code"]].expires = 0
-    expired = login_post(
-        graph,
-        "token",
-        grant_type=DEVICE_GRANT,
-        client_id="app-1",
-        device_code=device["device_code"],
-    )
+    expired = poll(graph, device["device_code"])
     # the answer Entra gives (reported in Azure/azure-cli#22251, azure-sdk-for-python#32375)
     assert expired.status_code == 400 and expired.json()["error"] == "expired_token"
     assert expired.json()["error_description"].startswith(

@@ -777,6 +777,18 @@ def _unknown_app(tenant: str, client_id: str) -> tuple:
     )
 
 
+def _no_client_credential() -> tuple:
+    """A confidential flow without a secret or assertion, or a device code for an app whose
+    public client flows are off: Entra answers both with AADSTS7000218."""
+    return _aad_error(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or "
+        "'client_secret'.",
+    )
+
+
 def _client_credentials(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     client_id = form.get("client_id", "")
     app = _app(fake, tenant, client_id)
@@ -820,13 +832,7 @@ def _client_credentials(fake: FakeGraph, tenant: str, form: dict[str, str]) -> t
                 f"The provided client secret keys for app '{client_id}' are expired.",
             )
     else:
-        return _aad_error(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the "
-            "following parameter: 'client_assertion' or 'client_secret'.",
-        )
+        return _no_client_credential()
     token = fake._issue(client_id)
     return (
         200,
@@ -871,13 +877,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     if app is None:
         return _unknown_app(tenant, client_id)
     if not app.public_client:
-        return _aad_error(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the "
-            "following parameter: 'client_assertion' or 'client_secret'.",
-        )
+        return _no_client_credential()
     flow = DeviceFlow(
         client_id,
         tenant,

@@ -13,17 +13,17 @@ what to do. ``SHEETSYNC_GRAPH_ENDPOINT`` sends every call to a local server inst
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 
 from sheetsync.errors import CredentialsError, SourceChanged, SourceError, WorkbookRefused
-from sheetsync.sources.http import RetryPolicy, is_loopback, retry_after
+from sheetsync.sources.http import RetryPolicy, refuse_plain_http, retry_after
+from sheetsync.sources.http import endpoint_from_env as env_endpoint
 
 from .address import GraphAddress
 
@@ -99,15 +99,7 @@ class DriveItem:
 
 def endpoint_from_env() -> str | None:
     """The Graph endpoint from ``SHEETSYNC_GRAPH_ENDPOINT`` (e.g. http://127.0.0.1:PORT/v1.0)."""
-    value = os.environ.get(ENDPOINT_ENV, "").strip().rstrip("/")
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(
-            f"{ENDPOINT_ENV}={value!r} is not an http(s) URL: use e.g. http://127.0.0.1:8080/v1.0"
-        )
-    return value
+    return env_endpoint(ENDPOINT_ENV, "http://127.0.0.1:8080/v1.0")
 
 
 class GraphClient:
@@ -129,12 +121,8 @@ class GraphClient:
         simple_upload_limit: int = SIMPLE_UPLOAD_LIMIT,
         fragment_size: int = FRAGMENT_SIZE,
     ) -> None:
-        parts = urlsplit(endpoint)
-        if tokens.kind != "none" and parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise CredentialsError(
-                f"refusing to send a Microsoft token over plain http to {parts.hostname}: use "
-                "https, or a loopback address for a local test server"
-            )
+        if tokens.kind != "none":
+            refuse_plain_http(endpoint, "a Microsoft token")
         self.endpoint = endpoint.rstrip("/")
         self.tokens = tokens
         self.retry = retry
