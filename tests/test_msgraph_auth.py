@@ -259,7 +259,11 @@ def test_login_needs_an_app_that_allows_device_code(graph, tmp_path):
     config = tmp_path / "login.toml"
     config.write_text(f'[microsoft]\ntenant_id = "organizations"\nclient_id = "{CLIENT}"\n')
     code, output = run("login", "--microsoft", "--config", str(config))
-    assert code == 1 and "AADSTS7000218" in output
+    assert code == 1 and output.count("\n") == 1
+    assert (
+        "(AADSTS7000218): the app does not allow a sign-in with a device code: turn on " in output
+    )
+    assert "Allow public client flows" in output
     assert not token_path().exists()
 
 
@@ -327,5 +331,20 @@ def test_a_declined_sign_in_caches_nothing(graph, tmp_path):
     graph.decline = True
     code, output = login(graph, tmp_path)
     assert code == 1
-    assert "the sign-in was not completed (authorization_declined)" in output
+    assert (
+        "the sign-in was not completed (authorization_declined): it was declined in the browser; "
+        "accept it this time, then run `sheetsync login --microsoft` again"
+    ) in output
+    assert not token_path().exists()
+
+
+def test_a_device_code_that_expired_caches_nothing(graph, tmp_path):
+    graph.pending_polls = 10**6  # the person never signs in
+    graph.add_app("organizations", CLIENT, public_client=True)
+    graph.device_interval, graph.device_lifetime = 0, 0  # the code expires at once
+    config = tmp_path / "login.toml"
+    config.write_text(f'[microsoft]\ntenant_id = "organizations"\nclient_id = "{CLIENT}"\n')
+    code, output = run("login", "--microsoft", "--config", str(config))
+    assert code == 1
+    assert "(expired_token): the code expired before it was entered (15 minutes)" in output
     assert not token_path().exists()

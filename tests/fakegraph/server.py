@@ -194,6 +194,8 @@ class FakeGraph:
         #: device flow: polls answered authorization_pending before the user "signs in"
         self.pending_polls = 1
         self.device_interval = 5
+        #: seconds a device code lives (the docs' default is 15 minutes)
+        self.device_lifetime = 900
         #: the user who signs in at the device-code page
         self.signing_in = "ana@contoso.com"
         self.decline = False
@@ -883,7 +885,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
         tenant,
         secrets.token_urlsafe(32),
         secrets.token_hex(4).upper(),
-        expires=time.time() + 900,
+        expires=time.time() + fake.device_lifetime,
         scope=form.get("scope", ""),
     )
     fake.flows[flow.device_code] = flow
@@ -893,7 +895,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "user_code": flow.user_code,
             "device_code": flow.device_code,
             "verification_uri": "https://microsoft.com/devicelogin",
-            "expires_in": 900,
+            "expires_in": fake.device_lifetime,
             "interval": fake.device_interval,
             "message": "To sign in, use a web browser to open the page "
             f"https://microsoft.com/devicelogin and enter the code {flow.user_code} to "
