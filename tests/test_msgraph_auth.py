@@ -169,6 +169,21 @@ def test_no_credentials_at_all_against_microsoft(monkeypatch, tmp_path):
     assert "no Microsoft credentials found" in output and "sheetsync login --microsoft" in output
 
 
+def test_a_workbook_the_app_cannot_see_says_which_permission(graph, workbook, tmp_path):
+    """Graph answers 404 for an item the caller may not see (the fake as for a link it does
+    not know): the message says both what to check and what to grant."""
+    graph.add_app(TENANT, CLIENT, secret=SECRET)
+    creds = app_file(tmp_path, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET)
+    hidden = "https://contoso.sharepoint.com/:x:/s/HR/EbSalaries?e=Zz"
+    result = CliRunner().invoke(main, ["sync", hidden, "--credentials", str(creds)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert f"that the app {CLIENT} may see: check the link" in result.output
+    assert "grant the app the application permission Files.ReadWrite.All, or Sites.Selected" in (
+        result.output
+    )
+    assert graph.writes() == [] and workbook.version == 1
+
+
 def test_a_token_is_never_sent_over_plain_http_beyond_this_machine(
     graph, workbook, tmp_path, monkeypatch
 ):

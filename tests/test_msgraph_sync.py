@@ -187,7 +187,11 @@ def test_a_link_that_no_longer_exists(graph):
     url = "https://contoso.sharepoint.com/:x:/s/Sales/EGone?e=x"
     code, output = run(url)
     assert code == 1
-    assert f"{url}: no file found at this link (itemNotFound): check the link" in output
+    assert (
+        f"{url}: no file found at this link (itemNotFound) that this machine (no credentials) "
+        "may see: check the link (copy it again from OneDrive or SharePoint; the file may have "
+        "been moved or deleted); if it is right, ask the workbook's owner to share it with you"
+    ) in output
     assert output.count("\n") == 1 and output.count(url) == 1
 
 

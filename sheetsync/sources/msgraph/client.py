@@ -334,22 +334,16 @@ class GraphClient:
                 f"Microsoft Graph refused the access token for {what} ({code}): {again}"
             )
         if status == 403:
-            if self.tokens.kind == "app":
-                fix = (
-                    "grant the app the application permission Files.ReadWrite.All, or "
-                    "Sites.Selected with write access to the workbook's site (see the README, "
-                    "Microsoft 365)"
-                )
-            else:
-                fix = "ask the workbook's owner to share it with you with edit rights"
             verb = "change" if writing else "open"
             return SourceError(
-                f"{self.tokens.who} may not {verb} {what} ({code}): {fix}; {nothing}"
+                f"{self.tokens.who} may not {verb} {what} ({code}): {self._access_fix()}; {nothing}"
             )
         if status == 404:
+            # Graph answers 404, not 403, for an item the caller may not see
             return SourceError(
-                f"no file found at {what} ({code}): check the link (copy it again from OneDrive or "
-                "SharePoint); the file may have been moved or deleted, or the link removed"
+                f"no file found at {what} ({code}) that {self.tokens.who} may see: check the "
+                "link (copy it again from OneDrive or SharePoint; the file may have been moved "
+                f"or deleted); if it is right, {self._access_fix()}"
             )
         if status == 423:
             return WorkbookRefused(
@@ -365,6 +359,16 @@ class GraphClient:
             f"Microsoft Graph answered {status} ({code}: {_message(response)}) for {what}; "
             f"{nothing}"
         )
+
+    def _access_fix(self) -> str:
+        """What gives the caller access to a workbook it may not open."""
+        if self.tokens.kind == "app":
+            return (
+                "grant the app the application permission Files.ReadWrite.All, or "
+                "Sites.Selected with write access to the workbook's site (see the README, "
+                "Microsoft 365)"
+            )
+        return "ask the workbook's owner to share it with you with edit rights"
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:
