@@ -19,6 +19,9 @@ from fakegraph import FakeGraph, Fault, serve
 
 from sheetsync.cli import main
 from sheetsync.demo_data import write_demo_workbook
+from sheetsync.sources.http import RetryPolicy
+from sheetsync.sources.msgraph import parse_source
+from sheetsync.sources.msgraph.client import GraphClient
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 URL = (
@@ -277,3 +280,38 @@ def test_the_downloaded_copy_does_not_outlive_the_run(graph, tmp_path, monkeypat
     graph.fail(Fault(method="PUT", status=423, times=1))
     run(URL)
     assert [p.name for p in temp.iterdir() if p.name.startswith("sheetsync-")] == []
+
+
+class CountingTokens:
+    """Tokens the fake identity side issues, asked for as the client asks (``refresh`` or not)."""
+
+    kind, who = "app", "the app"
+
+    def __init__(self, graph: FakeGraph) -> None:
+        self.graph, self.asked, self.current = graph, [], ""
+
+    def token(self, refresh: bool = False) -> str | None:
+        self.asked.append(refresh)
+        if refresh or not self.current:
+            self.current = self.graph._issue("the app")
+        return self.current
+
+
+def test_an_expired_token_is_replaced_once_and_the_retries_reuse_the_new_one(graph, tmp_path):
+    item = graph.add_file("Prospects.xlsx", b"PK", share_url=URL)
+    graph.require_token = True
+    tokens = CountingTokens(graph)
+    tokens.token()
+    graph.expire_access_tokens()  # the token held is refused (401)
+
+    def then_busy(method: str, path: str) -> None:  # the request after the refresh gets a 503
+        if not graph.faults:
+            graph.fail(Fault(status=503, times=1, retry_after="0"))
+
+    graph.before.append(then_busy)
+    client = GraphClient(
+        graph.graph_url, tokens, RetryPolicy(total_seconds=5, sleep=lambda s: None)
+    )
+    assert client.resolve(parse_source(URL)).item_id == item.item_id
+    assert [r.status for r in graph.requests()] == [401, 503, 200]
+    assert tokens.asked == [False, False, True, False]  # held, sent, refreshed once, reused

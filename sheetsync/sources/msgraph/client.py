@@ -263,11 +263,12 @@ class GraphClient:
     ) -> requests.Response:
         started = self.retry.clock()
         attempt = 0
-        refresh = False
+        refresh = refreshed = False
         while True:
             sent = dict(headers or {})
             if auth:
                 token = self.tokens.token(refresh=refresh)
+                refresh = False  # a new token once: the retries after it reuse it
                 if token:
                     sent["Authorization"] = f"Bearer {token}"
             response: requests.Response | None = None
@@ -293,8 +294,8 @@ class GraphClient:
                 status = response.status_code
                 if status < 400:
                     return response
-                if status == 401 and auth and not refresh and self.tokens.kind != "none":
-                    refresh = True  # an expired token: ask for a new one, once
+                if status == 401 and auth and not refreshed and self.tokens.kind != "none":
+                    refresh = refreshed = True  # an expired token: ask for a new one, once
                     continue
                 if status not in RETRYABLE:
                     raise self._error(response, what, writing)
