@@ -315,3 +315,15 @@ def test_an_expired_token_is_replaced_once_and_the_retries_reuse_the_new_one(gra
     assert client.resolve(parse_source(URL)).item_id == item.item_id
     assert [r.status for r in graph.requests()] == [401, 503, 200]
     assert tokens.asked == [False, False, True, False]  # held, sent, refreshed once, reused
+
+
+def test_a_redirect_without_a_download_address_is_one_line(graph, tmp_path):
+    original = demo_bytes(tmp_path)
+    item = graph.add_file("Prospects.xlsx", original, share_url=URL)
+    graph.fail(Fault(status=302, match="/content", method="GET"))  # 302, no Location
+    code, output = run(URL)
+    assert code == 1 and output.count("\n") == 1
+    assert "Microsoft Graph sent no download address for Prospects.xlsx; nothing was written" in (
+        output
+    )
+    assert graph.writes() == [] and item.content == original

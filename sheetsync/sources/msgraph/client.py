@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote
 
 import requests
+from requests.exceptions import ChunkedEncodingError
 
 from sheetsync.errors import CredentialsError, SourceChanged, SourceError, WorkbookRefused
 from sheetsync.sources.http import RetryPolicy, refuse_plain_http, retry_after
@@ -166,6 +167,11 @@ class GraphClient:
         if response.status_code in (301, 302, 303, 307, 308):
             location = response.headers.get("Location", "")
             response.close()
+            if not location.startswith(("https://", "http://")):
+                raise SourceError(
+                    f"Microsoft Graph sent no download address for {item.name}; nothing was "
+                    "written: run the sync again"
+                )
             response = self._send("GET", location, what=item.name, auth=False, stream=True)
         written = 0
         try:
@@ -285,11 +291,16 @@ class GraphClient:
                     allow_redirects=False,
                     stream=stream,
                 )
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as err:
                 # Every write here is conditional (If-Match, or a fragment the service drops
                 # when incomplete), so sending it again can never apply it twice.
                 problem = f"could not reach Microsoft Graph ({type(err).__name__})"
                 cause = err
+            except requests.RequestException as err:  # a bad URL in an answer, and the like
+                raise SourceError(
+                    f"could not talk to Microsoft Graph about {what} ({type(err).__name__}); "
+                    "nothing was written: run the sync again, and with --verbose if it recurs"
+                ) from err
             else:
                 status = response.status_code
                 if status < 400:
