@@ -88,6 +88,10 @@ def test_links_that_are_not_a_workbook_are_refused_before_any_request(spec: str,
     [
         ("msgraph:/drives/ABC", "^not of the form msgraph:/drives/DRIVE_ID/items/ITEM_ID"),
         ("http://contoso.sharepoint.com/:x:/s/Sales/E1", "^a OneDrive or SharePoint link starts"),
+        (
+            "https://d.docs.live.net/8a7b1c2d3e4f/Documents/Prospects.xlsx",
+            r"^this is the file's address in Excel .* copy its link in OneDrive instead",
+        ),
     ],
 )
 def test_addresses_that_cannot_be_read_are_usage_errors(spec: str, says: str) -> None:

@@ -327,3 +327,14 @@ def test_a_redirect_without_a_download_address_is_one_line(graph, tmp_path):
         output
     )
     assert graph.writes() == [] and item.content == original
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["https://example.com/files/Prospects.xlsx", "https://d.docs.live.net/8a7b/Documents/P.xlsx"],
+)
+def test_a_web_address_that_graph_cannot_open_is_a_usage_error(graph, spec):
+    code, output = run(spec)
+    assert code == 2 and output.count("\n") == 1 and output.count(spec) == 1
+    assert "no such file" not in output  # never taken for a local path
+    assert graph.requests() == []

@@ -19,6 +19,8 @@ SCHEME = "msgraph:"
 #: hosts whose links are OneDrive or SharePoint items
 HOST_SUFFIXES = (".sharepoint.com", ".sharepoint.us", ".sharepoint.de", ".sharepoint.cn")
 HOSTS = ("onedrive.live.com", "1drv.ms", "onedrive.com")
+#: the address Excel desktop shows for a file in a personal OneDrive (WebDAV): not a link
+WEBDAV_HOST = "d.docs.live.net"
 _ITEM = re.compile(r"^msgraph:/drives/(?P<drive>[^/]+)/items/(?P<item>[^/]+)/?$")
 #: SharePoint's link kinds (``/:x:/`` Excel, ``/:w:/`` Word, ``/:f:/`` folder...)
 _KIND = re.compile(r"^/:(?P<kind>[a-z]):/")
@@ -61,7 +63,9 @@ def is_msgraph_source(spec: str) -> bool:
         return True
     parts = urlsplit(spec.strip())
     host = (parts.hostname or "").lower()
-    return parts.scheme in ("http", "https") and (host in HOSTS or host.endswith(HOST_SUFFIXES))
+    return parts.scheme in ("http", "https") and (
+        host in (*HOSTS, WEBDAV_HOST) or host.endswith(HOST_SUFFIXES)
+    )
 
 
 def parse_source(spec: str) -> GraphAddress:
@@ -79,6 +83,11 @@ def parse_source(spec: str) -> GraphAddress:
             )
         return GraphAddress(spec, drive_id=match["drive"], item_id=match["item"])
     parts = urlsplit(spec)
+    if (parts.hostname or "").lower() == WEBDAV_HOST:
+        raise UsageError(
+            "this is the file's address in Excel (File > Info > Copy path), which Microsoft "
+            "Graph cannot open: copy its link in OneDrive instead (Share > Copy link)"
+        )
     if parts.scheme != "https":
         raise UsageError("a OneDrive or SharePoint link starts with https://: copy it again")
     kind = _KIND.match(parts.path)
