@@ -338,3 +338,16 @@ def test_a_web_address_that_graph_cannot_open_is_a_usage_error(graph, spec):
     assert code == 2 and output.count("\n") == 1 and output.count(spec) == 1
     assert "no such file" not in output  # never taken for a local path
     assert graph.requests() == []
+
+
+def test_verbose_logs_never_hold_the_pre_authenticated_download_url(graph, tmp_path):
+    """Graph's download URL needs no token: it is one. --verbose logs every request's path."""
+    graph.add_file("Prospects.xlsx", demo_bytes(tmp_path), share_url=URL)
+    log_file = tmp_path / "sync.log"
+    code, output = run(URL, "--verbose", "--log-file", str(log_file))
+    assert code == 0, output
+    text = log_file.read_text()
+    [download] = graph.requests(host="download")
+    assert '"GET /v1.0/shares/' in text  # urllib3's request lines are there
+    assert download.path not in text and download.path.rsplit("/", 1)[1] not in text
+    assert '"GET <pre-authenticated> HTTP/1.1" 200' in text

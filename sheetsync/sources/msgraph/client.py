@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.exceptions import ChunkedEncodingError
@@ -29,6 +29,33 @@ from sheetsync.sources.http import endpoint_from_env as env_endpoint
 from .address import GraphAddress
 
 log = logging.getLogger(__name__)
+
+
+class _HidePreauthenticated(logging.Filter):
+    """urllib3 logs the path and query of every request at DEBUG (``--verbose``, ``--log-file``).
+    Graph's download and upload-session URLs are credentials (anyone holding one may read or
+    write the file for a while, no token needed): those are logged as ``<pre-authenticated>``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: set[str] = set()
+
+    def hide(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.hidden.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.hidden and isinstance(record.args, tuple):
+            record.args = tuple(
+                "<pre-authenticated>" if isinstance(a, str) and a in self.hidden else a
+                for a in record.args
+            )
+        return True
+
+
+_PREAUTHENTICATED = _HidePreauthenticated()
+logging.getLogger("urllib3.connectionpool").addFilter(_PREAUTHENTICATED)
 
 ENDPOINT_ENV = "SHEETSYNC_GRAPH_ENDPOINT"
 GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
@@ -172,6 +199,7 @@ class GraphClient:
                     f"Microsoft Graph sent no download address for {item.name}; nothing was "
                     "written: run the sync again"
                 )
+            _PREAUTHENTICATED.hide(location)
             response = self._send("GET", location, what=item.name, auth=False, stream=True)
         written = 0
         try:
@@ -219,6 +247,7 @@ class GraphClient:
             writing=True,
         )
         upload_url = str(response.json()["uploadUrl"])
+        _PREAUTHENTICATED.hide(upload_url)
         done = False
         try:
             with path.open("rb") as handle:
