@@ -171,6 +171,8 @@ def test_someone_keeps_saving_the_sync_gives_up_and_writes_nothing(graph, tmp_pa
     ("arrange", "code", "says"),
     [
         (lambda item: setattr(item, "locked", True), 1, "is locked in SharePoint"),
+        # 423 with the code accessDenied: still a lock, not a permission to grant
+        (lambda item: setattr(item, "checked_out", True), 1, "is locked in SharePoint"),
         (lambda item: item.denied.add("*"), 1, "may not open"),
     ],
 )

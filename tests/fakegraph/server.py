@@ -56,8 +56,10 @@ class Item:
     name: str
     content: bytes | None  # None: a folder
     version: int = 1
-    #: 423 on writes: open for editing in Excel / checked out
+    #: 423 resourceLocked on writes: open for editing in Excel (a SharePoint lock)
     locked: bool = False
+    #: 423 accessDenied on writes: checked out by someone (OneDrive/onedrive-api-docs#1199)
+    checked_out: bool = False
     #: principals (client IDs or user names) answered 403; "*" = everyone with a token
     denied: set[str] = field(default_factory=set)
 
@@ -551,6 +553,12 @@ def _precondition(item: Item, headers: Any) -> tuple | None:
     if item.locked:
         return _graph_error(
             423, "resourceLocked", "The resource you are attempting to access is locked"
+        )
+    if item.checked_out:
+        return _graph_error(
+            423,
+            "accessDenied",
+            "The file is currently checked out or locked for editing by another user.",
         )
     expected = headers.get("If-Match")
     if expected is not None and expected != "*" and not re.fullmatch(r'(W/)?"[^"]*"', expected):
