@@ -499,7 +499,12 @@ def _notify(data: dict[str, Any]) -> Notify:
         elif key == "attempts":
             out[key] = _int(name, value, low=1, high=10)
         elif key == "timeout_seconds":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)  # NaN or infinity: a timeout that never comes
+                or value <= 0
+            ):
                 raise _fail(name, f"must be a number of seconds above 0, not {value!r}")
             out[key] = float(value)
         else:

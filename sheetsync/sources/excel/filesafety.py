@@ -78,7 +78,7 @@ def check_writable(path: Path) -> None:
         whose = f", owned by user {st.st_uid}"
     if not writable:
         raise WorkbookRefused(
-            f"{path.name}: the file is read-only (mode {mode:03o}{whose}): nothing was written; "
+            f"the file is read-only (mode {mode:03o}{whose}): nothing was written; "
             f"make it writable (chmod u+w {path.name}) or sync a copy"
         )
 

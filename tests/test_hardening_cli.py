@@ -1,0 +1,372 @@
+"""Issue 10's probes through the real command: ``sheetsync sync FILE`` run as a subprocess.
+
+tests/test_hardening.py runs each probe in process (click's runner); here the same inputs go
+through the installed console script, the way cron runs it: the exit code, a stderr of one
+line without a traceback, and the workbook's bytes unchanged where nothing should change. A
+native crash (a panic in the reader library, an abort on memory) shows only here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_excel_libreoffice import SOFFICE, to_csv
+from test_hardening import (
+    BOMBS,
+    TODAY,
+    bomb,
+    odd_workbook,
+    prospects_book,
+    snapshot,
+    table_book,
+    texts,
+    with_stored_values,
+)
+
+SHEETSYNC = Path(sys.executable).with_name("sheetsync")
+
+
+def sheetsync(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``sheetsync ARGS`` as a separate process (its own stdout and stderr)."""
+    return subprocess.run(
+        [str(SHEETSYNC), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def error_line(done: subprocess.CompletedProcess[str]) -> str:
+    """The whole stderr of a failed run: one ``sheetsync: error:`` line, no traceback."""
+    assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sheetsync: error: "), done.stderr
+    return lines[0]
+
+
+def report(done: subprocess.CompletedProcess[str]) -> dict:
+    """The one source's report of a ``--json`` run that went through."""
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return json.loads(done.stdout)["sources"][0]
+
+
+def flags(rep: dict) -> dict[str, int]:
+    return {flag: n for flag, n in rep["flags"].items() if n}
+
+
+# -- config ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "problem"),
+    [
+        ("retry_seconds = nan\n", "retry_seconds", ""),
+        ("[rules]\nstale_after_days = inf\n", "rules.stale_after_days", ""),
+        ("[rules]\nfollowup_days = [7, -inf]\n", "rules.followup_days[1]", ""),
+        # a digest's network timeout: NaN or infinity is no number of seconds either
+        ("[notify]\ntimeout_seconds = nan\n", "notify.timeout_seconds", "not nan"),
+        ("[notify]\ntimeout_seconds = inf\n", "notify.timeout_seconds", "not inf"),
+        ('date_format = "hh:mm"\n', "date_format", "shows no date"),
+        ('date_format = "yyyy-mm-dd \\"at"\n', "date_format", "unclosed"),
+        ('[columns]\ncompany = "Name"\ncontact = "NAME"\n', "columns.contact", "already mapped"),
+    ],
+)
+def test_a_bad_config_is_exit_2_naming_the_key(
+    tmp_path: Path, body: str, key: str, problem: str
+) -> None:
+    book = prospects_book(tmp_path / "p.xlsx")
+    config = tmp_path / "sheetsync.toml"
+    config.write_text(body, encoding="utf-8")
+    before = snapshot(tmp_path)
+    done = sheetsync("sync", str(book), "--today", TODAY, "--config", str(config))
+    line = error_line(done)
+    assert done.returncode == 2
+    assert f"config key '{key}'" in line and problem in line
+    assert snapshot(tmp_path) == before
+
+
+# -- decompression bombs --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "declared"),
+    [
+        ("sheet of blanks, 3 GB", None),
+        ("one giant shared string, 2.5 GB", None),
+        ("sheet of blanks, 3 GB", 2048),  # one that lies about its size
+    ],
+)
+def test_a_decompression_bomb_is_refused_within_seconds(
+    tmp_path: Path, kind: str, declared: int | None
+) -> None:
+    part, cut, filler, mib, _ = BOMBS[kind]
+    book = bomb(prospects_book(tmp_path / "p.xlsx"), part, cut, filler, mib, declared)
+    assert book.stat().st_size < 4 << 20
+    before = snapshot(tmp_path)
+    started = time.monotonic()
+    done = sheetsync("sync", str(book), "--today", TODAY, timeout=60)
+    assert time.monotonic() - started < 15
+    line = error_line(done)
+    assert done.returncode == 1
+    assert f"part {part} " in line
+    assert ("would inflate to" if declared is None else "inflates past its declared size") in line
+    assert snapshot(tmp_path) == before
+
+
+# -- tables, dates ----------------------------------------------------------------------------
+
+
+def test_a_tables_totals_row_and_a_lower_header_row_are_never_prospects(tmp_path: Path) -> None:
+    book = table_book(tmp_path / "p.xlsx")
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert (rep["prospects"], flags(rep)) == (2, {"OVERDUE": 2})
+    assert texts(book, "xl/worksheets/sheet1.xml", ["I2", "I3", "I4", "J4"]) == [
+        "OVERDUE",
+        "OVERDUE",
+        None,
+        None,
+    ]
+    lower = table_book(tmp_path / "q.xlsx", second_table=True)
+    rep = report(sheetsync("sync", str(lower), "--today", TODAY, "--json"))
+    assert (rep["prospects"], flags(rep)) == (3, {"OVERDUE": 3})
+    assert texts(lower, "xl/worksheets/sheet1.xml", [f"I{r}" for r in range(2, 8)]) == [
+        "OVERDUE",
+        None,
+        None,
+        "OVERDUE",
+        "OVERDUE",
+        None,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "why"),
+    [("NaN", 'Last Contact "NaN" is not a date'), ("-5", 'Last Contact "-5" is not a date')],
+)
+def test_a_nan_or_negative_date_cell_is_check_naming_the_cell(
+    tmp_path: Path, stored: str, why: str
+) -> None:
+    rows = [
+        ["P1", "Acme", "Dana", dt.date(2026, 11, 2), "Connected"],
+        ["P2", "Beta", "Luis", dt.date(2026, 11, 2), "Connected"],
+    ]
+    book = with_stored_values(prospects_book(tmp_path / "p.xlsx", rows), {"D3": stored})
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert flags(rep) == {"OVERDUE": 1, "CHECK": 1}
+    assert texts(book, "xl/worksheets/sheet1.xml", ["I3", "J3"]) == ["CHECK", why]
+
+
+# -- files and folders ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o000])
+def test_a_read_only_workbook_is_refused_and_left_as_it_was(tmp_path: Path, mode: int) -> None:
+    book = prospects_book(tmp_path / "p.xlsx")
+    before = snapshot(tmp_path)
+    book.chmod(mode)
+    try:
+        done = sheetsync("sync", str(book), "--today", TODAY)
+        line = error_line(done)
+        assert done.returncode == 1
+        # the path once (the command names it), then what is wrong
+        assert line == (
+            f"sheetsync: error: {book}: the file is read-only (mode {mode:03o}): nothing was "
+            "written; make it writable (chmod u+w p.xlsx) or sync a copy"
+        )
+        assert snapshot(tmp_path) == before
+        assert (book.stat().st_mode & 0o777) == mode
+    finally:
+        book.chmod(0o644)
+
+
+def test_a_killed_save_leaves_the_workbook_and_the_next_sync_removes_its_temp_file(
+    tmp_path: Path,
+) -> None:
+    """kill -9 while the new version is being written: the workbook is untouched, and the
+    temporary file it leaves goes at the next sync."""
+    rows = [
+        [f"P{n}", f"Company {n}", "Dana", dt.date(2026, 11, 2), "Connected"] for n in range(40_000)
+    ]
+    book = prospects_book(tmp_path / "p.xlsx", rows)
+    before = book.read_bytes()
+    proc = subprocess.Popen(
+        [str(SHEETSYNC), "sync", str(book), "--today", TODAY],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    temps: list[Path] = []
+    while not temps and proc.poll() is None and time.monotonic() < deadline:
+        temps = list(tmp_path.glob(".p.xlsx.*.sheetsync-tmp"))
+        time.sleep(0.002)
+    if not temps:
+        proc.kill()
+        proc.wait()
+        pytest.skip("the save finished before it could be killed")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert book.read_bytes() == before
+    left = list(tmp_path.glob(".p.xlsx.*.sheetsync-tmp"))
+    assert left
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.xlsx", "p.xlsx.bak"]
+
+
+def test_two_users_each_get_their_own_lock_folder(tmp_path: Path) -> None:
+    """The default lock folder's name taken by another user's folder: the sync still runs."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir(mode=0o1777)
+    taken = tmp / f"sheetsync-locks-{os.getuid()}"
+    taken.mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        os.chown(taken, 65534, 65534)
+    else:
+        taken.chmod(0o500)  # ours, but no lock file can be made in it
+    book = prospects_book(tmp_path / "p.xlsx")
+    env = {k: v for k, v in os.environ.items() if k != "SHEETSYNC_LOCK_DIR"}
+    env.update(TMPDIR=str(tmp), HOME=str(tmp_path / "home"))
+    done = subprocess.run(
+        [str(SHEETSYNC), "sync", str(book), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not list(taken.iterdir())
+
+
+def test_an_unwritable_lock_folder_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    book = prospects_book(tmp_path / "p.xlsx")
+    before = snapshot(tmp_path)
+    done = sheetsync(
+        "sync", str(book), "--today", TODAY, env={"SHEETSYNC_LOCK_DIR": str(blocker / "locks")}
+    )
+    line = error_line(done)
+    assert done.returncode == 1
+    assert "cannot create the run lock" in line and "SHEETSYNC_LOCK_DIR" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_log_file_in_a_missing_folder_is_exit_2(tmp_path: Path) -> None:
+    book = prospects_book(tmp_path / "p.xlsx")
+    before = snapshot(tmp_path)
+    log = tmp_path / "no" / "such" / "sync.log"
+    done = sheetsync("sync", str(book), "--today", TODAY, "--log-file", str(log))
+    line = error_line(done)
+    assert done.returncode == 2
+    assert f"--log-file {log} cannot be opened" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_binary_credentials_file_is_one_line(tmp_path: Path) -> None:
+    key = tmp_path / "key.json"
+    key.write_bytes(bytes(range(256)) * 4)
+    key.chmod(0o600)
+    done = sheetsync(
+        "sync", "gsheet:1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefgh", "--credentials", str(key)
+    )
+    line = error_line(done)
+    assert done.returncode == 1
+    assert "is not a JSON text file" in line
+    assert "\\x" not in line  # none of its bytes echoed
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def test_a_header_row_reaching_xfd_is_exit_2(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    book = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("Prospects")
+    sheet.write_row(0, 0, ["ID", "Company", "Last Contact"])
+    sheet.write(0, 16383, "Notes")
+    sheet.write_row(1, 0, ["P1", "Acme", "2026-11-02"])
+    workbook.close()
+    before = snapshot(tmp_path)
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    line = error_line(done)
+    assert done.returncode == 2
+    assert "XFD" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_merge_over_the_owned_columns_is_a_warning_naming_the_range(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    book = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(book))
+    sheet = workbook.add_worksheet("Prospects")
+    sheet.write_row(
+        0,
+        0,
+        ["ID", "Company", "Owner", "Last Contact", "Last Outcome", "Next Contact", "Next Action"],
+    )
+    sheet.write_row(1, 0, ["P1", "Acme", "Dana", "2026-11-02", "Connected"])
+    sheet.merge_range("F2:G2", "")
+    workbook.close()
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    warned = [line for line in done.stderr.splitlines() if "F2:G2" in line]
+    assert len(warned) == 1 and "merged" in warned[0], done.stderr
+
+
+def test_a_duplicate_id_at_read_time_is_said_once_as_it_is(tmp_path: Path) -> None:
+    rows = [
+        ["P1", "Acme", "Dana", dt.date(2026, 11, 2), "Connected"],
+        ["P1", "Acme copy", "Dana", dt.date(2026, 11, 2), "Connected"],
+    ]
+    book = prospects_book(tmp_path / "p.xlsx", rows)
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    assert "Traceback" not in done.stderr and "unexpected error" not in done.stderr
+    assert "now found" not in done.stderr + done.stdout
+
+
+# -- workbooks python-calamine cannot open ----------------------------------------------------
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("kind", ["macro", "dialog", "empty r:id"])
+def test_a_workbook_calamine_cannot_open_syncs_and_libreoffice_opens_it(
+    tmp_path: Path, kind: str
+) -> None:
+    book = odd_workbook(tmp_path / "p.xlsx", kind)
+    done = sheetsync("sync", str(book), "--today", TODAY, "--json")
+    rep = report(done)
+    assert (rep["rows_read"], rep["prospects"]) == (2, 2)
+    assert flags(rep) == {"OVERDUE": 1, "DUE": 1}
+    sheets = to_csv(book, tmp_path)
+    rows = sheets["Prospects"]
+    assert rows[0][5:10] == ["Attempts", "Next Contact", "Next Action", "Flag", "Why"]
+    assert rows[1][0] == "P1" and rows[1][8] == "OVERDUE"
+    assert rows[2][0] == "P2" and rows[2][8] == "DUE"
+    again = sheetsync("sync", str(book), "--today", TODAY)
+    assert again.returncode == 0 and "nothing to change" in again.stdout + again.stderr
+
+
+def test_no_native_crash_on_a_huge_negative_date_serial(tmp_path: Path) -> None:
+    """-1e308 in a date cell makes the reader library panic: in a process of its own, too, the
+    sync goes through with CHECK."""
+    rows = [["P1", "Acme", "Dana", dt.date(2026, 11, 2), "Connected"]]
+    book = with_stored_values(prospects_book(tmp_path / "p.xlsx", rows), {"D2": "-1e308"})
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert flags(rep) == {"CHECK": 1}
