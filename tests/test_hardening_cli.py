@@ -30,6 +30,7 @@ from test_hardening import (
     texts,
     with_stored_values,
 )
+from xlsx_helpers import part, rewrite_part
 
 SHEETSYNC = Path(sys.executable).with_name("sheetsync")
 
@@ -370,3 +371,48 @@ def test_no_native_crash_on_a_huge_negative_date_serial(tmp_path: Path) -> None:
     book = with_stored_values(prospects_book(tmp_path / "p.xlsx", rows), {"D2": "-1e308"})
     rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
     assert flags(rep) == {"CHECK": 1}
+
+
+# -- hostile table parts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        (b'totalsRowCount="1"', b'totalsRowCount="yes"', "totalsRowCount 'yes' is not a count"),
+        (b'totalsRowCount="1"', b'totalsRowCount="-1"', "totalsRowCount '-1' is not a count"),
+        (b"<table ", b'<table headerRowCount="one" ', "headerRowCount 'one' is not a count"),
+    ],
+)
+def test_a_table_whose_row_counts_are_not_numbers_is_refused_in_one_line(
+    tmp_path: Path, old: bytes, new: bytes, why: str
+) -> None:
+    """Excel writes these counts as whole numbers; any other text makes a damaged table (the
+    totals row cannot be told), refused without guessing, never an unexpected error."""
+    book = table_book(tmp_path / "p.xlsx")
+    rewrite_part(book, "xl/tables/table1.xml", lambda b: b.replace(old, new, 1))
+    before = snapshot(tmp_path)
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    line = error_line(done)
+    assert done.returncode == 1
+    assert f"part xl/tables/table1.xml: {why}" in line and "open it in Excel" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_table_column_id_that_is_not_a_number_does_not_stop_the_sync(tmp_path: Path) -> None:
+    """The table grows over the tool's columns with ids after the numeric ones."""
+    book = table_book(tmp_path / "p.xlsx")
+    rewrite_part(
+        book,
+        "xl/tables/table1.xml",
+        lambda b: (
+            b.replace(b'totalsRowCount="1"', b'totalsRowCount="0"')
+            .replace(b'ref="A1:E4"', b'ref="A1:E3"')
+            .replace(b'<tableColumn id="1"', b'<tableColumn id="x"')
+        ),
+    )
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert rep["prospects"] == 3
+    table = part(book, "xl/tables/table1.xml").decode()
+    assert 'ref="A1:J4"' in table
+    assert '<tableColumn id="6" name="Attempts"/>' in table

@@ -51,6 +51,10 @@ def load_tables(package: Package, sheet_part: str, rel_ids: list[str]) -> list[T
             continue
         part = package.name(rel.target)
         root = package.read_xml(part)
+        for count in ("headerRowCount", "totalsRowCount"):
+            text = root.get(count)
+            if text is not None and not text.isdigit():  # which rows are its frame is unknown
+                raise package.damaged(f"part {part}: {count} {text!r} is not a count")
         fed = root.get("tableType", "worksheet") != "worksheet" or any(
             r.type == _QUERY_TABLE_REL for r in package.rels(part)
         )
@@ -96,10 +100,10 @@ def extend_table(
     """Grow the prospects table over ``width`` columns and ``height`` rows; returns the new part,
     or None when the table is not the prospects table, cannot grow, or already covers them."""
     root, box = table.root, table.box
-    if box is None or table.fed or box[:2] != (0, 0) or root.get("headerRowCount", "1") == "0":
+    if box is None or table.fed or box[:2] != (0, 0) or not _count(root.get("headerRowCount"), 1):
         return None
     top, left, bottom, right = box
-    totals = int(root.get("totalsRowCount", "0") or 0)
+    totals = _count(root.get("totalsRowCount"), 0)
     new_right = max(right, width - 1)
     new_bottom = bottom if totals else max(bottom, height - 1)
     if (new_bottom, new_right) == (bottom, right):
@@ -123,7 +127,7 @@ def extend_table(
             return None
         names.add(name.casefold())
         added.append(name)
-    next_id = max((int(el.get("id", "0") or 0) for el in existing), default=0) + 1
+    next_id = max((_count(el.get("id"), 0) for el in existing), default=0) + 1
     for offset, name in enumerate(added):
         etree.SubElement(columns, q("tableColumn"), id=str(next_id + offset), name=name)
     columns.set("count", str(len(existing) + len(added)))
