@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -416,3 +417,30 @@ def test_a_table_column_id_that_is_not_a_number_does_not_stop_the_sync(tmp_path:
     table = part(book, "xl/tables/table1.xml").decode()
     assert 'ref="A1:J4"' in table
     assert '<tableColumn id="6" name="Attempts"/>' in table
+
+
+# -- counts the reader library trusts ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["plain", "macro"])
+def test_a_shared_string_count_no_part_can_hold_is_no_native_abort(
+    tmp_path: Path, kind: str
+) -> None:
+    """``<sst uniqueCount="99999999999">`` in a 1 KB part: calamine reserves room for that many
+    strings up front and the process aborts on the failed allocation (a native backtrace, exit
+    134). The count is a claim no part of that size can meet: our own reader reads the sheet."""
+    book = prospects_book(tmp_path / "p.xlsx") if kind == "plain" else None
+    book = book or odd_workbook(tmp_path / "p.xlsx", "macro")
+    rewrite_part(
+        book,
+        "xl/sharedStrings.xml",
+        lambda b: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="99999999999"', b, count=1),
+    )
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert rep["prospects"] == (1 if kind == "plain" else 2)
+    assert flags(rep)["OVERDUE"] == 1
+    assert texts(
+        book,
+        "xl/worksheets/sheet1.xml" if kind == "plain" else "xl/worksheets/prospects1.xml",
+        ["I1", "I2"],
+    ) == ["Flag", "OVERDUE"]

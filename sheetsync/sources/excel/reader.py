@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from itertools import count, islice, zip_longest
 
@@ -38,11 +39,34 @@ _BLOCK_ROWS = 4096
 #: what calamine gives for a NaN in a date cell, and for zero or a negative whole serial
 _NAN_DATE = dt.datetime(1899, 12, 30)
 _MIDNIGHT = dt.time(0, 0)
+#: the shortest string item, ``<si/>``, in bytes; the start of a part where its root tag is
+_SHORTEST_ITEM = 5
+_SST_HEAD = 4096
+_UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
 
 
 def _is_panic(exc: BaseException) -> bool:
     """A Rust panic inside calamine (pyo3's PanicException, which is not importable)."""
     return type(exc).__name__ == "PanicException"
+
+
+def _count_beyond_reach(package: Package, part: str | None) -> str:
+    """Why calamine must not open the workbook, or ''. It reserves room for the number of
+    strings the shared-strings part declares (``<sst uniqueCount>``) before reading them, and
+    a reservation that fails aborts the whole process (a native backtrace, no exception): a
+    part claiming more strings than its size can hold is left to our own reader."""
+    if part is None:
+        return ""
+    with package.open(part) as stream:
+        head = stream.read(_SST_HEAD)
+    found = _UNIQUE_COUNT.search(head)
+    info = package.find(part)
+    if found is None or info is None or int(found.group(1)) <= info.file_size // _SHORTEST_ITEM:
+        return ""
+    return (
+        f"part {part} declares {int(found.group(1)):,} strings, more than its "
+        f"{info.file_size:,} bytes can hold"
+    )
 
 
 def _day_fraction(value: dt.time) -> float:
@@ -127,6 +151,10 @@ class SheetValues:
         self._why = ""
         #: merged ranges of the sheets read, by name: (top, left, bottom, right), 0-based
         self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
+        self._why = _count_beyond_reach(package, self._xml.shared_strings_part())
+        if self._why:
+            log.info("%s: %s; reading the XML", self.label, self._why)
+            return
         try:
             self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except BaseException as exc:

@@ -102,18 +102,22 @@ class XmlSheets:
         #: merged ranges of the sheets read, by part: (top, left, bottom, right), 0-based
         self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
 
+    def shared_strings_part(self) -> str | None:
+        """The workbook's shared-strings part, when it has one."""
+        for rel in self.package.rels(self.workbook.part):
+            if rel.type == _SHARED_STRINGS and not rel.external:
+                return rel.target if self.package.find(rel.target) is not None else None
+        return None
+
     @property
     def strings(self) -> list[str]:
         if self._strings is None:
             self._strings = []
-            for rel in self.package.rels(self.workbook.part):
-                if rel.type == _SHARED_STRINGS and not rel.external:
-                    if self.package.find(rel.target) is None:
-                        break
-                    with self.package.open(rel.target) as stream:
-                        for si in _elements(stream, "si", self.package.label, rel.target):
-                            self._strings.append(_text(si))
-                    break
+            part = self.shared_strings_part()
+            if part is not None:
+                with self.package.open(part) as stream:
+                    for si in _elements(stream, "si", self.package.label, part):
+                        self._strings.append(_text(si))
         return self._strings
 
     def rows(self, part: str) -> list[list[Cell]]:
