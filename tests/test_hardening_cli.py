@@ -462,3 +462,42 @@ def test_a_cell_style_whose_number_format_id_is_not_a_number_is_no_unexpected_er
     )
     done = sheetsync("sync", str(book), "--today", TODAY)
     assert "unexpected error" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("part_name", "pattern", "ref"),
+    [
+        ("xl/worksheets/sheet1.xml", rb'(<dimension ref=")[^"]*', b"A1:XFE3"),
+        ("xl/tables/table1.xml", rb'(<autoFilter ref=")[^"]*', b"XFE1:XFE3"),
+    ],
+)
+def test_a_range_past_excels_last_column_is_no_unexpected_error(
+    tmp_path: Path, part_name: str, pattern: bytes, ref: bytes
+) -> None:
+    """A ``<dimension>`` or a table's filter reaching column XFE (one past Excel's last): the
+    sync goes through, and the ranges it writes stay on Excel's grid."""
+    book = table_book(tmp_path / "p.xlsx")
+    rewrite_part(book, "xl/tables/table1.xml", lambda b: b.replace(b"totalsRowCount", b"x"))
+    rewrite_part(book, part_name, lambda b: re.sub(pattern, rb"\g<1>" + ref, b, count=1))
+    rep = report(sheetsync("sync", str(book), "--today", TODAY, "--json"))
+    assert rep["prospects"] == 3
+    for name in ("xl/worksheets/sheet1.xml", "xl/tables/table1.xml"):
+        assert b"XFE" not in part(book, name)
+
+
+@pytest.mark.parametrize("kind", ["plain", "macro"])
+def test_a_merge_past_excels_last_column_is_a_warning_on_the_grid(
+    tmp_path: Path, kind: str
+) -> None:
+    """``<mergeCell ref="F2:XFE2">`` over the owned columns, read by calamine or by our own
+    reader: the warning names the range as far as Excel's grid goes."""
+    if kind == "plain":
+        book, sheet = prospects_book(tmp_path / "p.xlsx"), "xl/worksheets/sheet1.xml"
+    else:
+        book, sheet = odd_workbook(tmp_path / "p.xlsx", "macro"), "xl/worksheets/prospects1.xml"
+    merge = b'</sheetData><mergeCells count="1"><mergeCell ref="F2:XFE2"/></mergeCells>'
+    rewrite_part(book, sheet, lambda b: b.replace(b"</sheetData>", merge, 1))
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "cells F2:XFD2 are merged over the column(s) sheetsync writes" in done.stderr

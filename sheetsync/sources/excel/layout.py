@@ -34,7 +34,7 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import HighlightRule
-from .cells import MAX_ROWS, col_letter, format_range, parse_range
+from .cells import MAX_COLS, MAX_ROWS, col_letter, format_range, parse_range
 from .ooxml import (
     REL_NS,
     WORKSHEET_ORDER,
@@ -49,6 +49,21 @@ from .styles import StyleBook
 _PLACEHOLDER = b"<!--sheetsync:rows-->"
 _OUR_SQREF = re.compile(r"^A2:([A-Z]{1,3})" + str(MAX_ROWS) + "$")
 _OUR_FORMULA = re.compile(r'^\$([A-Z]{1,3})2="((?:[^"]|"")*)"$')
+
+
+def grid_range(ref: str) -> tuple[int, int, int, int] | None:
+    """:func:`.cells.parse_range`, cut to Excel's grid: a range a file claims past its last
+    row or column (``A1:XFE3``) is taken to end there, so that what is written from it is a
+    range Excel can read."""
+    box = parse_range(ref)
+    return None if box is None else grid_box(box)
+
+
+def grid_box(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right), 0-based, cut to Excel's grid."""
+    top, left, bottom, right = box
+    last_row, last_col = MAX_ROWS - 1, MAX_COLS - 1
+    return min(top, last_row), min(left, last_col), min(bottom, last_row), min(right, last_col)
 
 
 @dataclass(frozen=True)
@@ -132,7 +147,7 @@ class HeadLayout(_Skeleton):
         dimension = self._child("dimension")
         if dimension is None:
             return
-        current = parse_range(dimension.get("ref", ""))
+        current = grid_range(dimension.get("ref", ""))
         if current is None:
             wanted = box
         else:
@@ -210,7 +225,7 @@ class TailLayout(_Skeleton):
         if existing is None:
             self._insert(etree.Element(q("autoFilter"), ref=format_range(*wanted)))
             return format_range(*wanted, absolute=True)
-        current = parse_range(existing.get("ref", ""))
+        current = grid_range(existing.get("ref", ""))
         if current is None or current[:2] != (0, 0):
             return None
         grown = (0, 0, max(current[2], wanted[2]), max(current[3], wanted[3]))

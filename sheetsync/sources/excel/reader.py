@@ -26,6 +26,7 @@ import python_calamine as calamine
 
 from ...errors import WorkbookRefused
 from ..base import Cell
+from .layout import grid_box
 from .package import Package
 from .workbook import SheetEntry, Workbook
 from .xmlreader import XmlSheets
@@ -195,7 +196,7 @@ class SheetValues:
         """Rows by calamine, whether a value may hide what is stored, and the merged ranges."""
         assert self._book is not None
         sheet = self._book.get_sheet_by_name(name)
-        merged = [(a[0], a[1], b[0], b[1]) for a, b in sheet.merged_cell_ranges or ()]
+        merged = [grid_box((a[0], a[1], b[0], b[1])) for a, b in sheet.merged_cell_ranges or ()]
         # Row by row when the sheet's cells start in column A (iter_rows gives the rows
         # from row 1 but the columns from the first one used), converted in blocks, so
         # that the raw copies of a big sheet never all exist at once.

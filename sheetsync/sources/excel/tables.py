@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .cells import format_range, parse_range
+from .cells import format_range
+from .layout import grid_range
 from .ooxml import RT_TABLE, q, serialize_xml
 from .package import Package
 
@@ -58,7 +59,7 @@ def load_tables(package: Package, sheet_part: str, rel_ids: list[str]) -> list[T
         fed = root.get("tableType", "worksheet") != "worksheet" or any(
             r.type == _QUERY_TABLE_REL for r in package.rels(part)
         )
-        tables.append(Table(part, root, parse_range(root.get("ref", "")), fed))
+        tables.append(Table(part, root, grid_range(root.get("ref", "")), fed))
     return tables
 
 
@@ -134,7 +135,7 @@ def extend_table(
     root.set("ref", format_range(*wanted))
     auto = root.find(q("autoFilter"))
     if auto is not None:
-        filter_box = parse_range(auto.get("ref", "")) or wanted
+        filter_box = grid_range(auto.get("ref", "")) or wanted
         auto.set("ref", format_range(filter_box[0], filter_box[1], new_bottom, new_right))
     table.box = wanted
     return serialize_xml(root)

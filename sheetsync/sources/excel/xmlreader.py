@@ -25,7 +25,8 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import EPOCH_1900, Cell
-from .cells import MAX_COLS, MAX_ROWS, col_letter, parse_range, parse_ref
+from .cells import MAX_COLS, MAX_ROWS, col_letter, parse_ref
+from .layout import grid_range
 from .package import Package
 from .styles import StyleBook
 from .workbook import Workbook
@@ -130,7 +131,7 @@ class XmlSheets:
         with self.package.open(part) as stream:
             for row_el in _elements(stream, "row mergeCell", label, part):
                 if _local(row_el.tag) == "mergeCell":
-                    box = parse_range(row_el.get("ref", ""))
+                    box = grid_range(row_el.get("ref", ""))
                     if box is not None:
                         merged.append(box)
                     continue
