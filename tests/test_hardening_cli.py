@@ -501,3 +501,28 @@ def test_a_merge_past_excels_last_column_is_a_warning_on_the_grid(
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "cells F2:XFD2 are merged over the column(s) sheetsync writes" in done.stderr
+
+
+@pytest.mark.parametrize("second", ["xl/worksheets/sheet1.xml", "xl/Worksheets/Sheet1.xml"])
+def test_a_part_twice_in_the_zip_is_a_damaged_workbook(tmp_path: Path, second: str) -> None:
+    """Two zip entries for one part (OPC names ignore case): the reader library reads one of
+    them, the writer another; refused as damaged, not an "internal error" after the save."""
+    import warnings
+    import zipfile
+
+    book = prospects_book(tmp_path / "p.xlsx")
+    with zipfile.ZipFile(book) as z:
+        parts = [(info.filename, z.read(info)) for info in z.infolist()]
+    with warnings.catch_warnings(), zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
+        warnings.simplefilter("ignore")  # zipfile's "Duplicate name"
+        for name, content in parts:
+            out.writestr(name, content)
+            if name == "xl/worksheets/sheet1.xml":
+                out.writestr(second, content.replace(b"<sheetData>", b"<sheetData>\n", 1))
+    before = snapshot(tmp_path)
+    done = sheetsync("sync", str(book), "--today", TODAY)
+    line = error_line(done)
+    assert done.returncode == 1
+    assert "p.xlsx is damaged or not an Excel workbook" in line
+    assert "part xl/worksheets/sheet1.xml is in the zip twice" in line
+    assert snapshot(tmp_path) == before

@@ -85,7 +85,12 @@ class Package:
                 "open it in Excel, save it as .xlsx and run again"
             ) from exc
         self.infos = self._zip.infolist()
-        self._by_lower = {info.filename.lower(): info for info in self.infos}
+        self._by_lower: dict[str, zipfile.ZipInfo] = {}
+        for info in self.infos:
+            first = self._by_lower.setdefault(info.filename.lower(), info)
+            if first is not info and not info.filename.endswith("/"):
+                # the reader library would read one of them and the writer another
+                raise self.damaged(f"part {first.filename} is in the zip twice")
         for info in self.infos:
             if info.flag_bits & 0x1:
                 raise WorkbookRefused(
