@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -543,3 +544,39 @@ def test_a_part_twice_in_the_zip_is_a_damaged_workbook(tmp_path: Path, second: s
     assert "p.xlsx is damaged or not an Excel workbook" in line
     assert "part xl/worksheets/sheet1.xml is in the zip twice" in line
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "setuid") or os.geteuid() != 0, reason="needs root to drop")
+def test_a_folder_the_user_cannot_write_in_is_named_in_the_message() -> None:
+    """A writable workbook in a folder its user may not create files in (a shared folder): a
+    save writes the new version beside the workbook and renames it, so the message names the
+    folder, not the file, which is writable (run as 'nobody', like the mode 000 probe)."""
+    top = Path(tempfile.mkdtemp(prefix="sheetsync-nobody-", dir="/tmp"))
+    try:
+        top.chmod(0o755)  # root's: nobody may read it but not create files in it
+        book = prospects_book(top / "p.xlsx")
+        book.chmod(0o666)
+        before = snapshot(top)
+        locks = Path(tempfile.mkdtemp(prefix="sheetsync-nobody-locks-", dir="/tmp"))
+        locks.chmod(0o777)
+        script = (
+            "import os, sys, encodings.cp437, sheetsync.cli, sheetsync.sync, sheetsync.plan, "
+            "sheetsync.report, sheetsync.sources.excel; os.setgid(65534); os.setuid(65534); "
+            "sys.argv = ['sheetsync', 'sync', sys.argv[1], '--today', sys.argv[2]]; "
+            "sheetsync.cli.main()"
+        )
+        env = {**os.environ, "SHEETSYNC_LOCK_DIR": str(locks), "HOME": str(locks)}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(book), TODAY],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        line = error_line(done)
+        assert done.returncode == 1
+        assert f"cannot save p.xlsx: its folder {top} does not let you create files" in line
+        assert "nothing was changed" in line
+        assert snapshot(top) == before
+    finally:
+        shutil.rmtree(top)
+        shutil.rmtree(locks, ignore_errors=True)

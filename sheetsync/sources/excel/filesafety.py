@@ -190,7 +190,13 @@ def save_atomically(
             _rotate_backups(path, backups)
             os.replace(temp, path)
     except PermissionError as exc:
-        raise SourceError(f"cannot write {path} ({exc.strerror}); nothing was changed") from exc
+        # the workbook's own bits were checked: what a save does beside it is in its folder
+        raise SourceError(
+            f"cannot save {path.name}: its folder {path.parent} does not let you create files "
+            f"({exc.strerror}), and a save writes the new version there and renames it over "
+            "the workbook: make the folder writable for you, or sync a copy in a folder of "
+            "yours; nothing was changed"
+        ) from exc
     except OSError as exc:
         raise SourceError(f"cannot save {path} ({exc}); the workbook was not changed") from exc
     _fsync_folder(path.parent)
