@@ -220,3 +220,41 @@ def test_our_own_reader_reads_every_fixture_sheet_as_calamine_does(fixture: Path
             assert sorted(ours.merged[entry.part]) == sorted(theirs.merged[entry.name])
     finally:
         theirs.close()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A2" t="b"><v>TRUE</v></c>',  # not xsd:boolean, but written by some tools
+        '<c r="A2" t="b"><v>false</v></c>',
+        '<c r="A2" t="d"><v>2026-11-02</v></c>',  # an ISO date cell without a time
+        '<c r="A2" t="d"><v>2026-11-02T09:30:00</v></c>',
+    ],
+)
+def test_our_own_reader_reads_typed_cells_as_calamine_does(tmp_path: Path, cell: str) -> None:
+    """Cells no fixture holds, read by both readers alike."""
+    import re
+
+    from sheetsync.sources.excel.package import Package
+    from sheetsync.sources.excel.reader import SheetValues
+    from sheetsync.sources.excel.workbook import Workbook
+    from sheetsync.sources.excel.xmlreader import XmlSheets
+
+    path = tmp_path / "p.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.add_worksheet("Prospects").write_row(0, 0, ["ID", "Done"])
+    workbook.close()
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda b: re.sub(rb"(</row>)", rb'\1<row r="2">' + cell.encode() + b"</row>", b, count=1),
+    )
+    data = path.read_bytes()
+    package = Package(data, path.name)
+    book = Workbook(package)
+    entry = book.choose("Prospects")
+    theirs = SheetValues(data, package, book)
+    try:
+        assert _trimmed(XmlSheets(package, book).rows(entry.part)) == _trimmed(theirs.rows(entry))
+    finally:
+        theirs.close()

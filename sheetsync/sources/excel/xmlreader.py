@@ -191,12 +191,14 @@ class XmlSheets:
         if kind == "str":
             return raw or None
         if kind == "b":
-            return raw.strip() in ("1", "true")
+            return raw.strip().lower() in ("1", "true")  # "TRUE" too, as calamine reads it
         if kind == "d":
+            text = raw.strip()
             try:
-                return dt.datetime.fromisoformat(raw.strip())
+                stamp = dt.datetime.fromisoformat(text)
             except ValueError:
                 return raw
+            return stamp.date() if len(text) == len("2026-11-02") else stamp
         try:
             number = float(raw)
         except ValueError:
