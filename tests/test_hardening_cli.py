@@ -580,3 +580,39 @@ def test_a_folder_the_user_cannot_write_in_is_named_in_the_message() -> None:
     finally:
         shutil.rmtree(top)
         shutil.rmtree(locks, ignore_errors=True)
+
+
+def _stray_value_book(path: Path, owned: bool) -> Path:
+    """Prospects, plus one stray value far away in XFD50001 (as Ctrl+End and a slip leave
+    it); with ``owned``, the tool's columns are there already."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Prospects")
+    owned_headers = ["Attempts", "Next Contact", "Next Action", "Flag", "Why"]
+    sheet.write_row(0, 0, ["ID", "Company", "Owner", "Last Contact", "Last Outcome"])
+    if owned:
+        sheet.write_row(0, 5, owned_headers)
+    sheet.write_row(1, 0, ["P1", "Acme", "Dana", "2026-11-02", "Connected"])
+    sheet.write(50_000, 16_383, "stray")
+    workbook.close()
+    return path
+
+
+@pytest.mark.parametrize("owned", [True, False])
+def test_one_stray_value_in_the_last_column_is_no_native_abort(tmp_path: Path, owned: bool) -> None:
+    """calamine holds a sheet as one dense grid, 32 bytes a cell: A1:XFD50001 is 26 GB, and
+    the failed allocation aborted the process (a native backtrace, exit 134). Past 50 million
+    cells (by the sheet's <dimension>) our own reader reads it."""
+    book = _stray_value_book(tmp_path / "p.xlsx", owned)
+    before = snapshot(tmp_path)
+    done = sheetsync("sync", str(book), "--today", TODAY, "--json")
+    if owned:
+        rep = report(done)
+        assert (rep["prospects"], flags(rep)) == (1, {"OVERDUE": 1})
+        assert texts(book, "xl/worksheets/sheet1.xml", ["I2", "XFD50001"]) == ["OVERDUE", "stray"]
+    else:  # no room right of XFD for the tool's columns: said in one line, nothing written
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "stack backtrace" not in done.stderr
+        assert "the columns run to XFD" in json.loads(done.stdout)["errors"][0]["error"]
+        assert snapshot(tmp_path) == before

@@ -26,7 +26,7 @@ import python_calamine as calamine
 
 from ...errors import WorkbookRefused
 from ..base import Cell
-from .layout import grid_box
+from .layout import grid_box, grid_range
 from .package import Package
 from .workbook import SheetEntry, Workbook
 from .xmlreader import XmlSheets
@@ -43,6 +43,12 @@ _MIDNIGHT = dt.time(0, 0)
 #: the shortest string item, ``<si/>``, in bytes; the start of a part where its root tag is
 _SHORTEST_ITEM = 5
 _SST_HEAD = 4096
+#: calamine's dense grid of a sheet, at most (32 bytes a cell: 1.6 GB); 1,048,576 rows of 20
+#: columns are 21 million
+_MAX_GRID_CELLS = 50_000_000
+#: where a sheet part's <dimension> is (after <sheetPr>)
+_SHEET_HEAD = 1 << 16
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\sref\s*=\s*[\"']([^\"']+)")
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
 
 
@@ -58,15 +64,44 @@ def _count_beyond_reach(package: Package, part: str | None) -> str:
     part claiming more strings than its size can hold is left to our own reader."""
     if part is None:
         return ""
-    with package.open(part) as stream:
-        head = stream.read(_SST_HEAD)
-    found = _UNIQUE_COUNT.search(head)
+    found = _UNIQUE_COUNT.search(_head(package, part, _SST_HEAD))
     info = package.find(part)
     if found is None or info is None or int(found.group(1)) <= info.file_size // _SHORTEST_ITEM:
         return ""
     return (
         f"part {part} declares {int(found.group(1)):,} strings, more than its "
         f"{info.file_size:,} bytes can hold"
+    )
+
+
+def _head(package: Package, part: str, size: int) -> bytes:
+    """The first ``size`` bytes of a part; none when it cannot be read (whatever is wrong with
+    it is said when it is read whole)."""
+    try:
+        with package.open(part) as stream:
+            return stream.read(size)
+    except WorkbookRefused:
+        return b""
+
+
+def _grid_beyond_reach(package: Package, part: str) -> str:
+    """Why calamine must not read the sheet part, or ''. It holds a sheet as one dense grid
+    from its first used cell to its last, 32 bytes a cell: one stray value in XFD50001 makes
+    26 GB, and a failed allocation aborts the whole process. The sheet's ``<dimension>`` says
+    how far its cells reach (as Excel and LibreOffice write it); past ``_MAX_GRID_CELLS``, our
+    own reader, which holds only the rows' cells, reads it."""
+    found = _DIMENSION.search(_head(package, part, _SHEET_HEAD))
+    ref = found.group(1).decode("ascii", "replace") if found else ""
+    box = grid_range(ref) if ref else None
+    if box is None:
+        return ""
+    top, left, bottom, right = box
+    cells = (bottom - top + 1) * (right - left + 1)
+    if cells <= _MAX_GRID_CELLS:
+        return ""
+    return (
+        f"its cells reach {ref}, a grid of {cells:,} cells, more than it holds at once "
+        f"({_MAX_GRID_CELLS:,})"
     )
 
 
@@ -147,6 +182,7 @@ class SheetValues:
 
     def __init__(self, data: bytes, package: Package, workbook: Workbook) -> None:
         self.label = package.label
+        self._package = package
         self._xml = XmlSheets(package, workbook)
         self._book: calamine.CalamineWorkbook | None = None
         self._why = ""
@@ -167,7 +203,12 @@ class SheetValues:
     def rows(self, entry: SheetEntry) -> list[list[Cell]]:
         """All rows of worksheet ``entry`` from A1, trailing empty rows dropped."""
         why = self._why
+        assert entry.part is not None
         if self._book is not None:
+            why = _grid_beyond_reach(self._package, entry.part)
+            if why:
+                log.info("%s [%s]: %s; reading the XML", self.label, entry.name, why)
+        if self._book is not None and not why:
             try:
                 rows, suspect, merged = self._calamine_rows(entry.name)
             except BaseException as exc:
@@ -182,7 +223,6 @@ class SheetValues:
                     self.merged[entry.name] = merged
                     return rows
                 why = "a value it cannot give as stored"
-        assert entry.part is not None
         try:
             rows = self._xml.rows(entry.part)
         except WorkbookRefused as exc:
