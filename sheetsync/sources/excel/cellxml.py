@@ -61,7 +61,7 @@ def plain(value: object) -> object:
 
 
 class CellEncoder:
-    """Builds the XML of one cell for :class:`~.sheetdata.SheetDataEditor`."""
+    """Builds the XML of cells for :class:`~.roweditor.RowEditor`."""
 
     def __init__(self, prefix: bytes, epoch: dt.date, styles: StyleBook, date_format: str) -> None:
         p = prefix

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ...errors import WorkbookRefused
 from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan
 from .filesafety import Fingerprint, check_path, check_unchanged, read_file, save_atomically
 from .package import Package, write_package
-from .readback import OriginalCheck, check_saved, original_check
+from .readback import check_saved
 from .reader import SheetValues
 from .workbook import Workbook
 from .writer import build_rewrite
@@ -53,8 +52,6 @@ class ExcelSource:
         self.sheet = sheet
         self.backups = backups
         self._snapshot: _Snapshot | None = None
-        #: the XML check of the sheet part as read (see :meth:`read`)
-        self._original: OriginalCheck | None = None
 
     def _load(self) -> tuple[_Snapshot, Workbook]:
         """Read the file once; refuses what sheetsync must not touch (see the module docs)."""
@@ -64,24 +61,16 @@ class ExcelSource:
 
     def read(self) -> SheetData:
         """Read the prospects worksheet and the memory sheet (cached formula results, real
-        dates, None for empty cells). A big sheet's XML is checked meanwhile, on the other
-        core, for :meth:`write`."""
+        dates, None for empty cells)."""
         snap, workbook = self._load()
         entry = workbook.choose(self.sheet)
-        assert entry.part is not None
-        self._close_check()
-        self._original = original_check(workbook.package, entry.part)
+        values = SheetValues(snap.data, self.path.name)
         try:
-            values = SheetValues(snap.data, self.path.name)
-            try:
-                rows = values.rows(entry.name)
-                memory_entry = workbook.worksheet(MEMORY_SHEET)
-                memory = values.rows(memory_entry.name) if memory_entry is not None else None
-            finally:
-                values.close()
-        except BaseException:
-            self._close_check()
-            raise
+            rows = values.rows(entry.name)
+            memory_entry = workbook.worksheet(MEMORY_SHEET)
+            memory = values.rows(memory_entry.name) if memory_entry is not None else None
+        finally:
+            values.close()
         headers = rows[0] if rows else []
         snap.headers = dict(enumerate(headers))
         self._snapshot = snap
@@ -102,9 +91,8 @@ class ExcelSource:
         package = Package(snap.data, self.path.name)
         workbook = Workbook(package)
         entry = workbook.choose(self.sheet)
-        checked = self._original_passed(entry.part)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            rewrite = build_rewrite(package, workbook, entry, plan, snap.headers, pool, checked)
+            rewrite = build_rewrite(package, workbook, entry, plan, snap.headers, pool)
         if rewrite.empty:
             return
         saved: list[bytes] = []
@@ -122,27 +110,5 @@ class ExcelSource:
         data = saved[0]
         self._snapshot = _Snapshot(data, Fingerprint.of(data, self.path.stat()), snap.headers)
 
-    def _original_passed(self, part: str | None) -> bool:
-        """Whether the check of the sheet part started by :meth:`read` passed (False when
-        there was none or it could not be done); refuses a sheet whose XML is not well-formed."""
-        check, self._original = self._original, None
-        if check is None or check.part != part:
-            if check is not None:
-                check.close()
-            return False
-        result = check.result()
-        if isinstance(result, str):
-            raise WorkbookRefused(
-                f"{self.path.name}: the XML of sheet {part} is damaged ({result}); open the "
-                "workbook in Excel, let it repair it, save it and run again"
-            )
-        return result  # False: not checked (the child failed): the new part is checked whole
-
     def close(self) -> None:
-        """Stop the check of the sheet as read, if :meth:`write` did not use it (a dry run)."""
-        self._close_check()
-
-    def _close_check(self) -> None:
-        if self._original is not None:
-            self._original.close()
-            self._original = None
+        """Nothing to release: the file is read whole and written in :meth:`write`."""
