@@ -1035,3 +1035,91 @@ def test_numpy_and_pandas_values_are_checked_in_a_child_too(
     ExcelSource(path).write(plan)
     rows = ExcelSource(path).read().rows
     assert [row[5] for row in rows] == [7, 2.5, dt.date(2026, 11, 30)]
+
+
+# -- column widths of the columns the tool creates ---------------------------------------------
+
+
+def col_widths(path: Path) -> list[tuple[int, int, str | None, str | None]]:
+    """(min, max, width, customWidth) of each <col> of the prospects sheet, in order."""
+    root = etree.fromstring(part(path, "xl/worksheets/sheet1.xml"))
+    return [
+        (int(c.get("min")), int(c.get("max")), c.get("width"), c.get("customWidth"))
+        for c in root.iterfind(f"{{{MAIN}}}cols/{{{MAIN}}}col")
+    ]
+
+
+def test_created_columns_get_readable_widths(tmp_path: Path) -> None:
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    source = ExcelSource(path)
+    source.read()
+    plan = first_plan()
+    source.write(plan)
+    why = max(len(plan.cells[r, 8]) for r in range(1, 4))
+    # Next Contact: its header (12) and a margin, more than a date needs; Next Action, Flag:
+    # at least 8; Why: its longest text and a margin
+    assert col_widths(path) == [
+        (6, 6, "14", "1"),
+        (7, 7, "13", "1"),
+        (8, 8, "11", "1"),
+        (9, 9, str(why + 2), "1"),
+    ]
+    assert_schema_order(part(path, "xl/worksheets/sheet1.xml"))
+    # the next sync creates no column: the widths (maybe changed by a rep) are left alone
+    source.write(first_plan())
+    assert len(col_widths(path)) == 4
+
+
+def test_widths_a_user_set_are_kept(tmp_path: Path) -> None:
+    book = xlsxwriter.Workbook(str(tmp_path / "p.xlsx"))
+    sheet = book.add_worksheet("Prospects")
+    sheet.set_column(1, 1, 30)  # Company: the user's width
+    sheet.set_column(6, 6, 5)  # the user already sized the column Next Action will take
+    for c, header in enumerate(HEADERS):
+        sheet.write(0, c, header)
+    book.close()
+    path = tmp_path / "p.xlsx"
+    before = col_widths(path)
+    ExcelSource(path).write(first_plan(height=1))
+    after = col_widths(path)
+    assert [c for c in after if c[0] in (2, 7)] == before  # unchanged, kept in column order
+    assert [c[0] for c in after] == [2, 6, 7, 8, 9]
+    assert_schema_order(part(path, "xl/worksheets/sheet1.xml"))
+
+
+def test_a_width_over_every_column_is_kept(tmp_path: Path) -> None:
+    """One <col> for all columns (a default the user set): no created column needs its own."""
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    rewrite_part(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(
+            b"<sheetData",
+            b'<cols><col min="1" max="16384" width="20" customWidth="1"/></cols><sheetData',
+        ),
+    )
+    ExcelSource(path).write(first_plan())
+    assert col_widths(path) == [(1, 16384, "20", "1")]
+
+
+# -- same input, same bytes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", CHECKERS)
+def test_two_identical_files_synced_alike_give_identical_bytes(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sheetsync.config import Config
+    from sheetsync.sources.excel import readback
+    from sheetsync.sync import sync_source
+
+    if where == "child":
+        monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
+    first, second = tmp_path / "a" / "p.xlsx", tmp_path / "b" / "p.xlsx"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    xlsxwriter_book(first)
+    second.write_bytes(first.read_bytes())
+    for path in (first, second):
+        sync_source(ExcelSource(path), Config(), dt.date(2026, 11, 24))
+    assert first.read_bytes() == second.read_bytes()

@@ -14,12 +14,16 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from ...errors import SourceError, WorkbookRefused
 from ..base import MEMORY_SHEET, ColumnChanges, WritePlan, columns_of
+from ..widths import created_widths
 from .calcchain import drop_cells
 from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
+from .ooxml import WORKSHEET_ORDER, insert_in_order, q
 from .package import Compressed, Package, StreamDeflater, compress
 from .readback import SheetChecker, check_well_formed, sheet_checker
 from .roweditor import RowEditor
@@ -125,13 +129,45 @@ class _Job:
     label: str
 
 
-def _edit_head(sheet: SheetText, plan: WritePlan) -> HeadLayout:
+def _edit_head(sheet: SheetText, plan: WritePlan, headers: Mapping[int, object]) -> HeadLayout:
     head = HeadLayout(sheet.head, sheet.open_tag, sheet.prefix)
     box = plan_box(columns_of(plan.cells))
     if box is not None:
         head.cover(box)
     head.freeze_header()
+    _set_widths(head, created_widths(plan, headers))
     return head
+
+
+def _set_widths(head: HeadLayout, widths: Mapping[int, int]) -> None:
+    """Give each column of ``widths`` (0-based -> characters) that no ``<col>`` covers a
+    ``<col>`` of its own, in column order in ``<cols>`` (made where the schema wants it when
+    there is none); the ``<col>`` elements there (a user's widths, column styles) stay as
+    they are."""
+    cols = head.root.find(q("cols"))
+    spans = [_span(col) for col in (cols if cols is not None else ())]
+    new = [c + 1 for c in sorted(widths) if not any(a <= c + 1 <= b for a, b in spans)]
+    if not new:
+        return
+    if cols is None:
+        cols = etree.Element(q("cols"))
+        insert_in_order(head.root, cols, WORKSHEET_ORDER)
+    for number in new:
+        width = etree.Element(q("col"), min=str(number), max=str(number))
+        width.set("width", str(widths[number - 1]))
+        width.set("customWidth", "1")
+        # the <col> elements go in column order: after the last one left of it
+        index = sum(1 for col in cols if _span(col)[0] < number)
+        cols.insert(index, width)
+    head.changed = True
+
+
+def _span(col: etree._Element) -> tuple[int, int]:
+    """A ``<col>``'s 1-based min and max ((0, 0) when they are not numbers)."""
+    try:
+        return int(col.get("min", "0")), int(col.get("max", "0"))
+    except ValueError:
+        return 0, 0
 
 
 def _edit_tail(
@@ -175,7 +211,7 @@ def _layout_changes(
         sheet = streamed_sheet(stream, label)
         for _ in sheet.body:
             pass
-    head = _edit_head(sheet, plan)
+    head = _edit_head(sheet, plan, headers)
     tail, tables, _ = _edit_tail(package, entry, sheet, plan, headers, styles)
     return head.changed or tail.changed or bool(tables)
 
@@ -208,7 +244,7 @@ def _stream_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, check: SheetChe
     package, workbook, entry, plan = job.package, job.workbook, job.entry, job.plan
     assert entry.part is not None
     cells = plan.cells
-    head = _edit_head(sheet, plan)
+    head = _edit_head(sheet, plan, job.headers)
     editor = RowEditor(
         sheet.prefix,
         columns_of(cells),
