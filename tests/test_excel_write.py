@@ -922,7 +922,9 @@ def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
 ) -> None:
     from sheetsync.sources.excel import readback
 
-    here, child = xlsxwriter_book(tmp_path / "a.xlsx"), xlsxwriter_book(tmp_path / "b.xlsx")
+    here, child = xlsxwriter_book(tmp_path / "a.xlsx"), tmp_path / "b.xlsx"
+    # a copy, not a second book: XlsxWriter stamps docProps/core.xml with the second it ran
+    child.write_bytes(here.read_bytes())
     source = ExcelSource(here)
     source.read()
     source.write(first_plan())
