@@ -1125,3 +1125,26 @@ def test_two_identical_files_synced_alike_give_identical_bytes(
     for path in (first, second):
         sync_source(ExcelSource(path), Config(), dt.date(2026, 11, 24))
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_cells_spelled_otherwise_are_replaced_not_doubled(tmp_path: Path) -> None:
+    """The row editor finds a changed cell by its ref; a cell spelled ``<c\\tr=`` or one with
+    no r at all is found by walking the row's cells, and a cell missing in the middle of a
+    row is put in its column's place."""
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+
+    def respell(xml: bytes) -> bytes:
+        xml = xml.replace(b'<c r="B2"', b'<c\tr="B2"')  # Acme
+        xml = xml.replace(b'<c r="C3"', b"<c")  # Eli: its place after B3 tells its column
+        return xml.replace(b'<c r="C4"', b'<c r="F4"')  # Dana's cell moves off: C4 is a gap
+
+    rewrite_part(path, "xl/worksheets/sheet1.xml", respell)
+    cells = {(1, 1): "Acme Ltd", (2, 2): "Fay", (3, 2): "Gus", (2, 3): None}
+    ExcelSource(path).write(WritePlan(cells=cells, width=6, height=4))
+    grid = values(path, "Prospects")
+    assert grid[1][1:3] == ["Acme Ltd", "Dana"]
+    assert grid[2][1:4] == ["Beta & Co <ltd>", "Fay", ""]  # its Last Contact cleared
+    assert grid[3][1:3] == ["Gamma", "Gus"] and grid[3][5] == "Dana"
+    sheet = part(path, "xl/worksheets/sheet1.xml")
+    assert sheet.count(b'r="B2"') == 1 and sheet.count(b'r="C3"') == 1
+    assert sheet.index(b'r="C4"') < sheet.index(b'r="F4"')

@@ -36,7 +36,9 @@ def created_widths(plan: WritePlan, headers: Mapping[int, object]) -> dict[int, 
 def _longest(values: list[object], date_format: str) -> int:
     """Characters of the longest of ``values`` as a sheet shows them."""
     texts = [value for value in values if type(value) is str]
-    longest = max(map(_text_width, texts), default=0)
+    longest = max(map(len, texts), default=0)
+    if longest and any("\n" in text for text in texts):  # a text of lines: its longest line
+        longest = max(len(line) for text in texts for line in text.split("\n"))
     if len(texts) < len(values):
         others = {type(value) for value in values if type(value) is not str}
         if others & {dt.date, dt.datetime}:
@@ -45,8 +47,3 @@ def _longest(values: list[object], date_format: str) -> int:
         numbers = [value for value in values if type(value) in (int, float)]
         longest = max([longest, *map(len, map(str, numbers))])
     return longest
-
-
-def _text_width(text: str) -> int:
-    """The longest line of ``text``."""
-    return max(map(len, text.split("\n"))) if "\n" in text else len(text)

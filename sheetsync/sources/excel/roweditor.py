@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from itertools import chain, islice, repeat
@@ -34,8 +35,7 @@ _SPANS = re.compile(rb"""(\sspans\s*=\s*["'])([^"']*)(["'])""")
 _REPLACED_ATTRS = frozenset({b"r", b"s", b"t", b"cm", b"vm"})
 _LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
 _COLUMNS = {letters: col for col, letters in enumerate(_LETTERS)}
-_NO_ROW = sys.maxsize  # after every row (and every column)
-_NO_CELL = (-1, _NO_ROW)  # (start, column) after a row's last cell
+_NO_ROW = sys.maxsize  # after every row
 
 #: one row's changes: (column, value) sorted by column; a value of None clears the cell
 RowChanges = list[tuple[int, object]]
@@ -117,8 +117,6 @@ class RowEditor:
         self._cell_start = b"<" + prefix + b"c"
         #: in "\0"-separated cell starts, the column letters of each
         self._last_ref = re.compile(b"\0<" + p + rb'c r="([A-Z]{1,3})\d')
-        #: a cell's start tag spelled ``<c r="``; group 1: its column letters
-        self._cell_ref = re.compile(b"<" + p + rb'c r="([A-Z]{1,3})\d')
         #: a cell's start tag spelled other than ``<c r="``
         self._other_cell = re.compile(b"<" + p + rb'c(?:[\t\r\n/>]| (?!r="))')
 
@@ -227,7 +225,7 @@ class RowEditor:
             )
         inserts = self._inserts(list(appended), refs, columns)
         if b"spans" in data:
-            pieces = self._widen_tags(data, rows, appended).split(self._row_end)
+            pieces = self._widen_tags(data, rows, tags, appended).split(self._row_end)
         out = list(chain.from_iterable(zip(pieces, inserts, repeat(self._row_end))))
         out.append(pieces[-1])
         special = set().union(*(self._columns[col][0][i:j] for col, (i, j) in edited.items()))
@@ -274,12 +272,27 @@ class RowEditor:
         return cells[0] if len(cells) == 1 else list(map(b"".join, zip(*cells, strict=True)))
 
     def _widen_tags(
-        self, data: bytes, rows: list[int], appended: Mapping[int, tuple[int, int]]
+        self,
+        data: bytes,
+        rows: list[int],
+        tags: list[tuple[bytes, bytes]],
+        appended: Mapping[int, tuple[int, int]],
     ) -> bytes:
         """``data`` with each row's spans widened over the appended columns it changes, as
-        :meth:`_edit_row` does (a cell's text cannot hold a tag: its ``<`` is escaped)."""
+        :meth:`_edit_row` does (a cell's text cannot hold a tag: its ``<`` is escaped).
+        ``tags``: each row's (number, attributes after r)."""
         cols = list(appended)
         every = all(self._columns[col][0][i:j] == rows for col, (i, j) in appended.items())
+        if every:  # the same columns on every row: each spelling of the attributes once
+            spellings = Counter(attrs for _, attrs in tags)
+            new = {old: _widen_spans(old, cols[0], cols[-1]) for old in spellings}
+            new = {old: attrs for old, attrs in new.items() if attrs != old}
+            # where the counts show every occurrence of a spelling is a row's (a cell's text
+            # could hold one), one replace each
+            if all(data.count(b'"' + old + b">") == spellings[old] for old in new):
+                for old, attrs in new.items():
+                    data = data.replace(b'"' + old + b">", b'"' + attrs + b">")
+                return data
         bounds: dict[int, tuple[int, int]] = {}
         if not every:
             for col, (i, j) in appended.items():
@@ -390,34 +403,35 @@ class RowEditor:
             tag = _widen_spans(tag, changes[0][0], changes[-1][0])
         row_style = _row_style(tag) if b"customFormat" in tag else None
         style_of = self.col_style if row_style is None else lambda col: row_style
-        scan = self._cell_ref  # every cell spelled <c r="...
         if self._other_cell.search(data, content_start, content_end) is not None:
             # a cell spelled otherwise may have no r, its place given by the cells before it:
             # give every cell its r first, so that a new cell cannot shift the ones after it
-            scan = self._patterns.cell
             data = _with_cell_r(data, self._patterns, content_start, content_end, row.number)
             content_start, content_end = 0, len(data)
-        # the changes and the row's cells, both in column order, merged
-        cells = _starts(data, scan, content_start, content_end)
-        at, cell_col = next(cells, _NO_CELL)
         pieces: list[bytes] = [tag]
         cursor = content_start
-        for col, value in changes:
-            while cell_col < col:
-                at, cell_col = next(cells, _NO_CELL)
+        for col, value in changes:  # in column order, as the row's cells are
             ref = _LETTERS[col] + row_ref
-            if cell_col == col:
-                cell = self._cell_at(data, at, col)
-                pieces.append(data[cursor:at])
-                pieces.append(self._replace(data, cell, ref, value))
-                cursor = cell.end
-                at, cell_col = next(cells, _NO_CELL)
-            else:
-                position = at if cell_col != _NO_ROW else content_end
-                pieces.append(data[cursor:position])
-                if value is not None:
-                    pieces.append(self.build(ref, value, style_of(col), False, b""))
-                cursor = position
+            at = data.find(self._cell_open + ref + b'"', cursor, content_end)
+            if at < 0:  # no cell spelled <c r="ref": walk the cells for it, or its place
+                at, found = next(
+                    (
+                        pair
+                        for pair in _starts(data, self._patterns.cell, cursor, content_end)
+                        if pair[1] >= col
+                    ),
+                    (content_end, -1),
+                )
+                if found != col:  # none: the new cell goes before the first one right of it
+                    pieces.append(data[cursor:at])
+                    if value is not None:
+                        pieces.append(self.build(ref, value, style_of(col), False, b""))
+                    cursor = at
+                    continue
+            cell = self._cell_at(data, at, col)
+            pieces.append(data[cursor:at])
+            pieces.append(self._replace(data, cell, ref, value))
+            cursor = cell.end
         pieces.append(data[cursor:content_end])
         pieces.append(close)
         return pieces

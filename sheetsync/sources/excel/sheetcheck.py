@@ -73,19 +73,15 @@ class CellScan:
         self._done = dict.fromkeys(setup.expected, 0)  # per column: rows looked for
         self._last_row = -1
         p = re.escape(setup.prefix)
-        letters = sorted(setup.letters, key=len, reverse=True)
+        singles = sorted(letters for letters in setup.letters if len(letters) == 1)
+        several = sorted((ls for ls in setup.letters if len(ls) > 1), key=len, reverse=True)
+        columns = b"|".join(several + ([b"[" + b"".join(singles) + b"]"] if singles else []))
         # `<c r="` as our writer (and Excel) spells it: a literal prefix, which re finds fast;
-        # groups: the column letters, the row number, and the rest of the cell
+        # groups: the column letters, the row number, and the rest of the cell (its content
+        # ends at the first end tag: text cannot hold a `<`)
         self._cell = re.compile(
-            b"<"
-            + p
-            + b'c r="('
-            + b"|".join(letters)
-            + rb')(\d+)"([^>]*?/>|[^>]*>[^<]*(?:<(?!/'
-            + p
-            + rb"c>)[^<]*)*</"
-            + p
-            + b"c>)",
+            b"<" + p + b'c r="(' + columns + rb')(\d+)"([^>]*?/>|[^>]*>.*?</' + p + b"c>)",
+            re.S,
         )
         #: the payload of a cell holding plain text as the writer spells it; group 1 = the text
         self._plain_text = re.compile(
