@@ -1,25 +1,35 @@
 """How fast is the rules engine? 1,000,000 typed rows, vectorised vs the plain per-row way.
 
     .venv/bin/python benchmarks/bench_engine.py [--rows N] [--naive-rows M] [--profile]
+                                                [--before REV]
 
 Builds a realistic ``Prospects`` table (and the ``Memory`` of earlier syncs) straight in numpy
 with a fixed seed, times ``sheetsync.engine.decide`` (best of 3) pinned to one core, times the
-per-row reference of ``benchmarks/naive_engine.py`` on the first M rows (measured once, then
-extrapolated linearly to N rows, and said so), and prints a table. PRODUCT.md's target: a
-million rows in about a second on one core. ``--profile`` adds a cProfile of one ``decide``.
+per-row reference of ``tests/naive_engine.py`` on the first M rows (measured once, then
+extrapolated linearly to N rows, and said so), and prints a table. The target: a million rows
+in about a second on one core. ``--profile`` adds a cProfile of one ``decide``.
+
+``--before REV`` also times the engine as it was at the git revision REV (its
+``sheetsync/engine/`` files taken from git into a temporary package), in the same run, on the
+same rows: how much a change to the engine costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import datetime as dt
 import io
 import os
 import pstats
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import fields
+from pathlib import Path
 
 # one core: pin the process and keep any BLAS thread pool to one thread (before numpy loads)
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -27,11 +37,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the per-row reference lives with the tests
+
 import numpy as np  # noqa: E402
 from naive_engine import naive_decide  # noqa: E402
 
 from sheetsync import choices  # noqa: E402
-from sheetsync.cells import code  # noqa: E402
+from sheetsync.cellvalues import code  # noqa: E402
 from sheetsync.config import Rules  # noqa: E402
 from sheetsync.engine import Memory, Prospects, decide  # noqa: E402
 from sheetsync.workdays import Calendar  # noqa: E402
@@ -165,6 +178,35 @@ def head(prospects: Prospects, memory: Memory, m: int) -> tuple[Prospects, Memor
     return p, r
 
 
+def engine_at(rev: str):
+    """``decide`` of ``sheetsync/engine/`` as it was at git revision ``rev`` (the rest of the
+    package as it is now), loaded from a temporary copy as the package ``engine_before``."""
+    names = subprocess.run(
+        ["git", "ls-tree", "--name-only", f"{rev}:sheetsync/engine"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    folder = Path(tempfile.mkdtemp(prefix="sheetsync-engine-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    (folder / "engine_before").mkdir()
+    for name in names:
+        text = subprocess.run(
+            ["git", "show", f"{rev}:sheetsync/engine/{name}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        text = text.replace("sheetsync.engine.", "engine_before.")
+        (folder / "engine_before" / name).write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    import engine_before
+
+    return engine_before.decide
+
+
 def best_of(repeat: int, run) -> float:
     times = []
     for _ in range(repeat):
@@ -192,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile one decide()")
+    parser.add_argument("--before", metavar="REV", help="also time the engine of git REV")
     args = parser.parse_args(argv)
     n, m = args.rows, min(args.naive_rows, args.rows)
 
@@ -202,7 +245,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"built {n:,} typed rows in {time.perf_counter() - start:.2f} s (seed {SEED})")
 
     decisions = decide(prospects, memory, rules, TODAY, calendar)  # warm-up
-    vector_s = best_of(args.repeat, lambda: decide(prospects, memory, rules, TODAY, calendar))
+    before_s = None
+    if args.before:
+        decide_before = engine_at(args.before)
+        old = decide_before(prospects, memory, rules, TODAY, calendar)  # warm-up
+        # alternate the two engines so that a drift of the machine hits both alike
+        before_times, after_times = [], []
+        for _ in range(args.repeat):
+            before_times.append(
+                best_of(1, lambda: decide_before(prospects, memory, rules, TODAY, calendar))
+            )
+            after_times.append(
+                best_of(1, lambda: decide(prospects, memory, rules, TODAY, calendar))
+            )
+        before_s, vector_s = min(before_times), min(after_times)
+        differ = (
+            (old.flag != decisions.flag)
+            | (old.action != decisions.action)
+            | (old.why != decisions.why)
+            | ~((old.next_contact == decisions.next_contact) | np.isnat(old.next_contact))
+        )
+        print(f"before ({args.before}): {', '.join(f'{t:.3f}' for t in before_times)} s")
+        print(f"after (working tree): {', '.join(f'{t:.3f}' for t in after_times)} s")
+        print(f"{int(differ.sum()):,} of {n:,} rows decided differently", end="")
+        flags, counts = np.unique(decisions.flag[differ].astype(str), return_counts=True)
+        print(" (now " + ", ".join(f"{f} {c:,}" for f, c in zip(flags, counts, strict=True)) + ")")
+    else:
+        vector_s = best_of(args.repeat, lambda: decide(prospects, memory, rules, TODAY, calendar))
 
     small_p, small_m = head(prospects, memory, m)
     start = time.perf_counter()
@@ -231,6 +300,12 @@ def main(argv: list[str] | None = None) -> int:
     flags, counts = np.unique(decisions.flag[decisions.flag != None], return_counts=True)  # noqa: E711
     print("flags:", ", ".join(f"{f} {c:,}" for f, c in zip(flags, counts, strict=True)))
     print(f"engine and reference agree on {_compare(small_p, small_m, rules, calendar)} rows")
+    if before_s is not None:
+        change = (vector_s / before_s - 1) * 100
+        print(
+            f"{n:,} rows: before {before_s:.3f} s, after {vector_s:.3f} s ({change:+.1f}%), "
+            "best of each, same run"
+        )
 
     if args.profile:
         profiler = cProfile.Profile()

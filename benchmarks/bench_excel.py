@@ -94,8 +94,8 @@ def case_openpyxl(path: Path) -> dict[str, float]:
     import openpyxl
 
     from sheetsync.config import Config
-    from sheetsync.core import plan_sync
     from sheetsync.sources.base import SheetData
+    from sheetsync.sync import plan_sync
 
     started = time.perf_counter()
     book = openpyxl.load_workbook(path)

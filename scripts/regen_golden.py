@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.config import Config
-from sheetsync.core import SyncResult, plan_sync
 from sheetsync.demo_data import demo_rows
+from sheetsync.plan import SyncResult
 from sheetsync.sources.base import SheetData
-from sheetsync.sources.memory import MemorySource
+from sheetsync.sources.inmemory import InMemorySource
+from sheetsync.sync import plan_sync
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "golden"
 MONDAY, WEDNESDAY, SATURDAY = dt.date(2026, 11, 23), dt.date(2026, 11, 25), dt.date(2026, 11, 28)
@@ -92,7 +93,7 @@ def one_sync(today: dt.date) -> str:
     return to_csv(headers, rows, result)
 
 
-def apply_edits(source: MemorySource, edits: dict[str, dict[str, Any]]) -> None:
+def apply_edits(source: InMemorySource, edits: dict[str, dict[str, Any]]) -> None:
     headers = list(source.data.headers)
     company = headers.index("Company")
     for row in source.data.rows:
@@ -105,7 +106,7 @@ def apply_edits(source: MemorySource, edits: dict[str, dict[str, Any]]) -> None:
 def two_syncs() -> str:
     """Monday's sync, the reps' Tuesday, Wednesday's sync (the demo built for Monday)."""
     headers, rows = demo_rows(MONDAY)
-    source = MemorySource(SheetData("Prospects", headers, rows))
+    source = InMemorySource(SheetData("Prospects", headers, rows))
     source.write(plan_sync(source.read(), Config(), MONDAY).plan)
     apply_edits(source, REP_EDITS)
     data = source.read()

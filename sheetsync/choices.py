@@ -7,7 +7,7 @@ these are the *display* spellings: what a dropdown offers and what the tool writ
 
 from __future__ import annotations
 
-#: Stage (PRODUCT.md, "The sheet"). Blank = inferred (rule 0). ``Closed`` = no more contact.
+#: Stage (README, "The sheet"). Blank = inferred (README rule 0). ``Closed`` = no more contact.
 STAGES: tuple[str, ...] = ("New", "Working", "Lost", "Stale", "Customer", "Closed")
 
 #: Last Outcome: unanswered, conversation, lost, won, do not contact, in that order.
@@ -26,18 +26,18 @@ OUTCOMES: tuple[str, ...] = (
 UNANSWERED: tuple[str, ...] = ("No answer", "Voicemail", "Email sent")
 #: outcomes of a conversation: they reset the attempts and make a blank Stage ``Working``
 CONVERSATION: tuple[str, ...] = ("Connected", "Meeting")
-#: outcomes that make a row lost / not ready (rule 6, seed 000)
+#: outcomes that make a row lost / not ready (README rule 6)
 LOST_OUTCOMES: tuple[str, ...] = ("Not now", "Chose competitor")
 #: the outcome of a won deal: the row is a customer (rule 5)
 WON: str = "Won"
-#: the outcome that means never contact again (rule 2, seed 001)
+#: the outcome that means never contact again (README rule 2)
 DO_NOT_CONTACT: str = "Do not contact"
 
-#: Priority: ``A`` = a particularly desirable prospect (seed 002); blank = none.
+#: Priority: ``A`` = a particularly desirable prospect (README rule 8); blank = none.
 PRIORITIES: tuple[str, ...] = ("A", "B", "C")
 
-#: Phase: the buyer's phase (seed 004), in the order a buyer goes through them.
-#: ``sheetsync.config.PHASES`` holds the same names as config keys (lower case).
+#: Phase: the buyer's phase (README rule 9), in the order a buyer goes through them.
+#: ``sheetsync.config.PHASES`` derives the config keys from it (lower case).
 PHASES: tuple[str, ...] = (
     "Need",
     "Solutions",
@@ -48,7 +48,7 @@ PHASES: tuple[str, ...] = (
     "Repeat",
 )
 
-#: Preferred Channel: what the prospect asked for (seed 001).
+#: Preferred Channel: what the prospect asked for (README rule 9).
 CHANNELS: tuple[str, ...] = ("Call", "Email")
 
 #: Do Not Contact: values that mean "never contact" ...
@@ -58,7 +58,7 @@ DNC_FALSE: tuple[str, ...] = ("no", "n", "false", "0")
 #: what the Do Not Contact dropdown offers (any value of DNC_TRUE / DNC_FALSE is accepted)
 DNC_CHOICES: tuple[str, ...] = ("yes", "no")
 
-#: Next Action, written by the tool (PRODUCT.md, rules 4-9).
+#: Next Action, written by the tool (README rules 4-9).
 NEXT_ACTIONS: tuple[str, ...] = (
     "Call",
     "Email",
@@ -70,7 +70,7 @@ NEXT_ACTIONS: tuple[str, ...] = (
     "Call back (requested)",
 )
 
-#: Flag, written by the tool: exactly one per non-blank row (PRODUCT.md, "Flags").
+#: Flag, written by the tool: exactly one per non-blank row (README, "Flags").
 FLAGS: tuple[str, ...] = (
     "OVERDUE",
     "DUE",

@@ -1,20 +1,28 @@
 """The command line: parses arguments, calls the library, turns its errors into exit codes.
 
 Exit codes: 0 success (rows flagged CHECK included), 2 usage, config or sheet-layout error,
-3 another sync of the same source is running, 1 anything else.
+3 another sync of the same source is running, 4 synced but a digest was not delivered,
+1 anything else.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sheetsync import __version__
 from sheetsync.config import Config, load_config, today_in
 from sheetsync.errors import SheetsyncError, UsageError
+
+if TYPE_CHECKING:
+    from sheetsync.notify.deliver import Delivery
+    from sheetsync.sources.base import Source
+    from sheetsync.sync import SyncRun
 
 log = logging.getLogger("sheetsync")
 
@@ -23,7 +31,15 @@ def _setup_logging(verbose: bool, quiet: bool, log_file: str | None) -> None:
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        try:
+            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        except OSError as ex:
+            _fail(
+                UsageError(
+                    f"--log-file {log_file} cannot be opened ({ex.strerror or ex}): create its "
+                    "folder or choose another file"
+                )
+            )
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -58,11 +74,12 @@ def main() -> None:
 @click.option(
     "--credentials",
     type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file.",
+    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug log lines on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Also append log lines here.")
+@click.option("--resend", is_flag=True, help="Send today's digests again, even those already sent.")
 def sync(
     source: str | None,
     sheet: str | None,
@@ -74,9 +91,10 @@ def sync(
     quiet: bool,
     verbose: bool,
     log_file: str | None,
+    resend: bool,
 ) -> None:
-    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY), or every
-    [[sources]] entry of the config."""
+    """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY, a OneDrive or
+    SharePoint link), or every [[sources]] entry of the config."""
     from dataclasses import replace
 
     from sheetsync import report as reports
@@ -87,23 +105,19 @@ def sync(
         config = load_config(config_path)
         if credentials:
             config = replace(config, credentials=credentials)
+            config = replace(config, microsoft=replace(config.microsoft, credentials=credentials))
         day = today_in(config, today)
-        if source:
-            targets = [(source, sheet)]
-        elif config.sources:
-            targets = [(e.source, sheet or e.sheet) for e in config.sources]
-        else:
-            raise UsageError(
-                "no SOURCE given and the config has no [[sources]]: run 'sheetsync sync FILE.xlsx'"
-            )
+        targets = _targets(source, sheet, config, "sync")
     except SheetsyncError as ex:
         _fail(ex)
         return
 
     done, errors, exit_code = [], [], 0
+    deliveries: dict[str, dict] = {}
     for spec, sheet_name in targets:
         try:
-            result = sync_source(open_source(spec, sheet_name, config), config, day, dry_run)
+            opened = open_source(spec, sheet_name, config)
+            result = sync_source(opened, config, day, dry_run)
         except SheetsyncError as ex:
             errors.append({"source": spec, "error": str(ex)})
             exit_code = exit_code or ex.exit_code
@@ -122,6 +136,11 @@ def sync(
                 )
             continue
         done.append(result)
+        delivery = None
+        if config.notify.enabled and not dry_run:
+            delivery = _deliver(opened, result, config, day, resend)
+            deliveries[result.source] = delivery.as_dict()
+            exit_code = exit_code or delivery.exit_code
         if not as_json and not quiet:
             if sys.stdout.isatty():
                 reports.print_table(result, spec)
@@ -129,9 +148,153 @@ def sync(
                 click.echo("\n".join(reports.summary_lines(result, spec)))
             if dry_run:
                 click.echo("\n".join(reports.diff_lines(result)))
+            if delivery is not None:
+                click.echo("\n".join(delivery.lines()))
+        if delivery is not None and delivery.failed and not as_json:
+            click.echo(
+                f"sheetsync: error: {spec}: synced, but not every digest was delivered "
+                "(a later run today retries those only)",
+                err=True,
+            )
     if as_json:
-        click.echo(reports.to_json(done, errors))
+        click.echo(reports.to_json(done, errors, deliveries))
     sys.exit(exit_code)
+
+
+def _deliver(
+    opened: Source, result: SyncRun, config: Config, day: dt.date, resend: bool
+) -> Delivery:
+    """The digests of one synced source; never raises for a delivery problem."""
+    from sheetsync.agenda import agenda_of
+    from sheetsync.notify.deliver import Delivery, deliver
+    from sheetsync.notify.links import link_maker
+
+    try:
+        agenda = agenda_of(result.data, config, day, result.source, result.result)
+        return deliver(agenda, config, link_maker(opened, result.data.title), resend=resend)
+    except Exception as ex:  # the sync is saved: say so, and exit 4 for cron
+        # (the exception's text is not shown: it could hold the webhook's secret URL)
+        log.debug("unexpected error in the digest", exc_info=True)
+        failed = Delivery()
+        failed.not_notified.append(
+            {
+                "recipient": "everyone",
+                "channel": "digest",
+                "reason": f"unexpected error ({type(ex).__name__}; run with --verbose)",
+                "failed": True,
+            }
+        )
+        return failed
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
+)
+@click.option("--owner", help="Only this rep's list (case and spaces do not count).")
+@click.option("--today", help="Decide as if today were YYYY-MM-DD.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "ics"]),
+    default="table",
+    show_default=True,
+    help="table (plain lines when piped), csv, json, or an ics calendar.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False),
+    help="Google service-account key or OAuth token file.",
+)
+def agenda(
+    source: str | None,
+    sheet: str | None,
+    config_path: str | None,
+    owner: str | None,
+    today: str | None,
+    fmt: str,
+    output: str | None,
+    credentials: str | None,
+) -> None:
+    """List what each rep does today (OVERDUE, DUE, CARD), deciding every row as a sync
+    would; never writes the sheet. Without SOURCE: every [[sources]] entry."""
+    from dataclasses import replace
+
+    from sheetsync import agenda as agendas
+    from sheetsync.sync import open_source
+
+    _setup_logging(False, False, None)
+    try:
+        config = load_config(config_path)
+        if credentials:
+            config = replace(config, credentials=credentials)
+        day = today_in(config, today)
+        targets = _targets(source, sheet, config, "agenda")
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    found, exit_code = [], 0
+    for spec, sheet_name in targets:
+        try:
+            opened = open_source(spec, sheet_name, config)
+            try:
+                data = opened.read()
+            finally:
+                opened.close()
+            found.append(agendas.agenda_of(data, config, day, opened.key))
+        except SheetsyncError as ex:
+            exit_code = exit_code or ex.exit_code
+            click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
+    if owner is not None:
+        every = sorted({i.owner for a in found for i in (*a.items, *a.upcoming, *a.checks)})
+        found = [a.only(owner) for a in found]
+        if not any(a.items or a.upcoming for a in found):
+            click.echo(
+                f"sheetsync: nothing due for owner {owner!r} "
+                f"(owners with something on their list: {', '.join(every) or 'none'})",
+                err=True,
+            )
+    if fmt == "ics":
+        from sheetsync.ics import to_ics
+
+        payload: str | bytes = to_ics(found, dt.datetime.now(dt.UTC), name="sheetsync agenda")
+    elif fmt == "csv":
+        payload = agendas.to_csv(found)
+    elif fmt == "json":
+        payload = agendas.to_json(found) + "\n"
+    elif output is None and sys.stdout.isatty():
+        agendas.print_table(found)
+        sys.exit(exit_code)
+    else:
+        payload = "\n\n".join("\n".join(agendas.plain_lines(a)) for a in found) + "\n"
+    data_bytes = payload.encode("utf-8") if isinstance(payload, str) else payload
+    if output is None:
+        sys.stdout.buffer.write(data_bytes)
+        sys.stdout.flush()
+    else:
+        try:
+            Path(output).write_bytes(data_bytes)
+        except OSError as ex:
+            _fail(UsageError(f"cannot write {output}: {ex.strerror or ex}"))
+    sys.exit(exit_code)
+
+
+def _targets(
+    source: str | None, sheet: str | None, config: Config, command: str
+) -> list[tuple[str, str | None]]:
+    if source:
+        return [(source, sheet)]
+    if config.sources:
+        return [(e.source, sheet or e.sheet) for e in config.sources]
+    raise UsageError(
+        f"no SOURCE given and the config has no [[sources]]: run 'sheetsync {command} FILE.xlsx'"
+    )
 
 
 @main.command()
@@ -183,11 +346,114 @@ def demo(today: str | None, output: str) -> None:
 
 
 @main.command()
-@click.argument("client_secrets", type=click.Path(dir_okay=False, exists=True))
+@click.argument("source", required=False)
+@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
+)
+@click.option("--today", help="Forecast from YYYY-MM-DD instead of today.")
+@click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 26))
+@click.option("--by", type=click.Choice(["day", "week"]), default="day", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--chart", type=click.Path(dir_okay=False), help="Also draw the forecast into FILE.png."
+)
+def forecast(
+    source: str | None,
+    sheet: str | None,
+    config_path: str | None,
+    today: str | None,
+    weeks: int,
+    by: str,
+    output_format: str,
+    chart: str | None,
+) -> None:
+    """Forecast each rep's touches per day or week beside their capacity (reads, never writes).
+
+    Every touch is assumed to happen on its planned day without an answer, so follow-ups,
+    cut bait and the card queue come round as the rules say."""
+    from sheetsync import forecast as forecasts
+    from sheetsync.sync import open_source
+
+    _setup_logging(False, False, None)
+    try:
+        config = load_config(config_path)
+        day = today_in(config, today)
+        if not source:
+            if len(config.sources) != 1:
+                raise UsageError("give the SOURCE to forecast (an .xlsx path or a Google Sheet)")
+            source, sheet = config.sources[0].source, sheet or config.sources[0].sheet
+        if chart and not chart.lower().endswith(".png"):
+            raise UsageError(f"--chart {chart}: give a file name ending in .png")
+        if chart and not Path(chart).resolve().parent.is_dir():
+            raise UsageError(f"--chart {chart}: its folder does not exist")
+        opened = open_source(source, sheet, config)
+        try:
+            data = opened.read()
+        finally:
+            opened.close()
+        frame = forecasts.by_period(forecasts.forecast(data, config, day, weeks), by)
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    except Exception as ex:  # a one-line reason and a non-zero exit, as for sync
+        log.debug("unexpected error", exc_info=True)
+        click.echo(f"sheetsync: error: {source}: unexpected error: {ex!r}", err=True)
+        sys.exit(1)
+    if output_format == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    elif output_format == "json":
+        click.echo(frame.to_json(orient="records", date_format="iso"))
+    else:
+        click.echo(f"{source}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
+        click.echo(forecasts.show_table(frame))
+    if chart:
+        try:
+            forecasts.write_chart(frame, chart, f"{Path(source).name}: touches per {by}")
+        except OSError as ex:
+            _fail(UsageError(f"--chart {chart}: cannot write it ({ex.strerror})"))
+        if output_format == "table":
+            click.echo(f"chart written to {chart}")
+
+
+@main.command()
+@click.argument("client_secrets", required=False, type=click.Path(dir_okay=False, exists=True))
 @click.option("--no-browser", is_flag=True, help="Print the sign-in URL instead of opening it.")
-def login(client_secrets: str, no_browser: bool) -> None:
-    """Sign in to Google as yourself (OAuth "Desktop app" CLIENT_SECRETS JSON) and cache the
-    token for later syncs (spreadsheets scope only, file readable by you alone)."""
+@click.option(
+    "--microsoft",
+    is_flag=True,
+    help="Sign in to Microsoft 365 with a device code ([microsoft] tenant_id and client_id).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML config holding [microsoft] (default: ./sheetsync.toml if present).",
+)
+def login(
+    client_secrets: str | None, no_browser: bool, microsoft: bool, config_path: str | None
+) -> None:
+    """Sign in as yourself and cache the token for later syncs (a file readable by you alone).
+
+    Google: CLIENT_SECRETS is the OAuth "Desktop app" JSON (spreadsheets scope only).
+    Microsoft (--microsoft): a device code to enter in a browser; the app comes from
+    [microsoft] tenant_id and client_id in the config, or from CLIENT_SECRETS as a JSON
+    holding them."""
+    if microsoft:
+        _login_microsoft(client_secrets, config_path)
+        return
+    if client_secrets is None:
+        _fail(UsageError("give the OAuth client JSON: sheetsync login CLIENT_SECRETS.json"))
+        return
     from sheetsync.sources.gsheets import login as google_login
 
     try:
@@ -196,6 +462,20 @@ def login(client_secrets: str, no_browser: bool) -> None:
         _fail(ex)
         return
     click.echo(f"signed in; token saved to {path}")
+
+
+def _login_microsoft(app_file: str | None, config_path: str | None) -> None:
+    from sheetsync.sources.msgraph.auth import load_app_ids
+    from sheetsync.sources.msgraph.auth import login as microsoft_login
+
+    try:
+        settings = load_config(config_path).microsoft
+        tenant_id, client_id = load_app_ids(app_file, settings)
+        path, account = microsoft_login(tenant_id, client_id, show=click.echo)
+    except SheetsyncError as ex:
+        _fail(ex)
+        return
+    click.echo(f"signed in as {account or 'your Microsoft account'}; token saved to {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,3 +56,8 @@ class Locked(SheetsyncError):
     """Another sync of the same source is running."""
 
     exit_code = 3
+
+
+class SourceChanged(SourceError):
+    """Someone saved the source between the read and the write; nothing was written. The sync
+    reads and decides again (a few times) before giving up with this error."""

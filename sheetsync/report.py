@@ -1,18 +1,64 @@
-"""What a sync says: the human summary, the JSON object, and the dry-run diff."""
+"""Stage 5 of a sync, report: the counts, the human summary, the JSON object and the
+dry-run diff."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sheetsync import choices
-from sheetsync.cells import text_key
+from sheetsync.cellvalues import text_key
+from sheetsync.level import Overload, overload_lines
 from sheetsync.schema import col_letter
-from sheetsync.sync import Report
+from sheetsync.sources.base import PlanCells
+
+if TYPE_CHECKING:
+    from sheetsync.read import Sheet
+    from sheetsync.sync import SyncRun
 
 
-def as_dict(report: Report) -> dict[str, Any]:
+@dataclass
+class Summary:
+    rows_read: int = 0
+    prospects: int = 0
+    flags: dict[str, int] = field(default_factory=dict)
+    owners: dict[str, dict[str, int]] = field(default_factory=dict)
+    cells_changed: int = 0
+    rows_changed: int = 0
+    ids_assigned: int = 0
+    #: days over a rep's capacity (``sheetsync.level.Overload.as_dict``)
+    overloads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def summarize(sheet: Sheet, flags: np.ndarray, cells: PlanCells) -> Summary:
+    """Counts per flag and per owner (shown by the first spelling of each owner)."""
+    prospects = sheet.prospects
+    rows = np.flatnonzero(~prospects.blank)
+    flag_of = flags[rows].tolist()
+    pairs = Counter(zip(prospects.owner[rows].tolist(), flag_of, strict=True))
+    codes, first = np.unique(prospects.owner[rows], return_index=True)
+    owners = {}
+    for code, at in zip(codes.tolist(), first.tolist(), strict=True):
+        name = sheet.owner_names[int(rows[at])]
+        owners[name] = {f: pairs[code, f] for f in choices.FLAGS if pairs.get((code, f))}
+    totals = Counter(flag_of)
+    return Summary(
+        rows_read=len(prospects),
+        prospects=len(rows),
+        flags={f: totals[f] for f in choices.FLAGS if totals.get(f)},
+        owners=dict(sorted(owners.items())),
+        cells_changed=len(cells),
+        rows_changed=len(set().union(*(rows for rows, _ in cells.columns.values())) - {0}),
+        ids_assigned=len(sheet.assigned),
+    )
+
+
+def as_dict(report: SyncRun) -> dict[str, Any]:
     """The ``--json`` object of one source (keys documented in the README)."""
     s = report.summary
     return {
@@ -28,16 +74,21 @@ def as_dict(report: Report) -> dict[str, Any]:
         "ids_assigned": s.ids_assigned,
         "duration_seconds": round(report.seconds, 3),
         "warnings": report.warnings,
+        "overloads": s.overloads,
     }
 
 
-def to_json(reports: list[Report], errors: list[dict[str, str]]) -> str:
-    return json.dumps(
-        {"sources": [as_dict(r) for r in reports], "errors": errors}, ensure_ascii=False
-    )
+def to_json(
+    reports: list[SyncRun],
+    errors: list[dict[str, str]],
+    deliveries: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """``deliveries``: source -> what its digests did (``notified``, ``not_notified``)."""
+    sources = [as_dict(r) | (deliveries or {}).get(r.source, {}) for r in reports]
+    return json.dumps({"sources": sources, "errors": errors}, ensure_ascii=False)
 
 
-def summary_lines(report: Report, label: str | None = None) -> list[str]:
+def summary_lines(report: SyncRun, label: str | None = None) -> list[str]:
     """The short plain-text summary of one source (``label``: how the user named it)."""
     s = report.summary
     lines = [f"{label or report.source}: {s.rows_read} rows read, {s.prospects} prospects"]
@@ -46,6 +97,7 @@ def summary_lines(report: Report, label: str | None = None) -> list[str]:
     for owner, counts in s.owners.items():
         shown = ", ".join(f"{f} {counts[f]}" for f in choices.FLAGS if f in counts)
         lines.append(f"  {owner}: {shown}")
+    lines += [f"  {line}" for line in overload_lines([Overload.from_dict(o) for o in s.overloads])]
     if report.dry_run:
         lines.append(f"  would change {s.cells_changed} cells in {s.rows_changed} rows")
     elif s.cells_changed:
@@ -55,7 +107,7 @@ def summary_lines(report: Report, label: str | None = None) -> list[str]:
     return lines
 
 
-def print_table(report: Report, label: str | None = None) -> None:
+def print_table(report: SyncRun, label: str | None = None) -> None:
     """The summary as a table, for a person at a terminal (rich)."""
     from rich.console import Console
     from rich.table import Table
@@ -84,7 +136,7 @@ def _show(value: Any) -> str:
     return text_key(value) if not isinstance(value, dt.date) else value.isoformat()
 
 
-def diff_lines(report: Report) -> list[str]:
+def diff_lines(report: SyncRun) -> list[str]:
     """The dry-run's changes: row ID, column, before -> after."""
     headers, rows = report.data.headers, report.data.rows
     plan = report.result.plan

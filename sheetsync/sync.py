@@ -1,4 +1,6 @@
-"""One sync of one source: lock, read, plan, write. The library call behind ``sheetsync sync``."""
+"""One sync of one source, the library call behind ``sheetsync sync``: lock the source, read
+its cells, then the pure stages read -> decide -> plan (``plan_sync``), write the plan back,
+report."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import gc
 import hashlib
 import logging
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -15,8 +18,11 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sheetsync.config import Config
-from sheetsync.core import Summary, SyncResult, plan_sync
-from sheetsync.errors import Locked, UsageError
+from sheetsync.decide import decide_sheet
+from sheetsync.errors import Locked, SourceChanged, SourceError, UsageError
+from sheetsync.plan import SyncResult, plan_writes
+from sheetsync.read import read_sheet
+from sheetsync.report import Summary
 from sheetsync.sources.base import SheetData, Source
 
 log = logging.getLogger(__name__)
@@ -28,7 +34,9 @@ LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass
-class Report:
+class SyncRun:
+    """What one sync of one source did."""
+
     source: str
     summary: Summary
     result: SyncResult
@@ -39,8 +47,21 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
 
+def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
+    """Decide every row of ``data`` and plan the cells to write (the pure stages)."""
+    sheet = read_sheet(data, config)
+    return plan_writes(data, sheet, decide_sheet(sheet, data, config, today), config)
+
+
 def open_source(spec: str, sheet: str | None, config: Config) -> Source:
-    """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, opened on ``sheet``."""
+    """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, a OneDrive/SharePoint URL or
+    ``msgraph:/drives/D/items/I``, opened on ``sheet``."""
+    from sheetsync.sources.msgraph import is_msgraph_source
+
+    if is_msgraph_source(spec):  # before the suffix test: a SharePoint URL may end in .xlsx
+        from sheetsync.sources.msgraph.source import MicrosoftSource
+
+        return MicrosoftSource.from_config(spec, sheet, config)
     suffix = Path(spec).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
         from sheetsync.sources.excel import ExcelSource
@@ -58,13 +79,69 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
     )
 
 
+#: how many times a source that changed between read and write is read and decided again
+RESYNC_ATTEMPTS = 3
+
+
+def _write_or_resync(
+    source: Source, data: SheetData, result: SyncResult, config: Config, today: dt.date
+) -> tuple[SheetData, SyncResult]:
+    """Write ``result``; when the source says someone saved it since the read (nothing written),
+    read, decide and write again, at most ``RESYNC_ATTEMPTS`` times."""
+    for attempt in range(RESYNC_ATTEMPTS + 1):
+        try:
+            source.write(result.plan)
+            return data, result
+        except SourceChanged as ex:
+            if attempt == RESYNC_ATTEMPTS:
+                raise SourceChanged(
+                    f"{source.key} was saved by someone else {attempt + 1} times while it was "
+                    "being synced: someone is editing it; nothing was written, run the sync "
+                    "again later"
+                ) from ex
+            log.info("%s; reading it again", ex)
+            data = source.read()
+            result = plan_sync(data, config, today)
+    raise AssertionError("unreachable")
+
+
 def lock_path(key: str) -> Path:
-    """One lock file per source, in the machine's temp folder or ``SHEETSYNC_LOCK_DIR``
+    """One lock file per source, in ``SHEETSYNC_LOCK_DIR``, else in a folder of the user's own
     (the lock is released by the system if the process dies)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    folder = Path(os.environ.get(LOCK_DIR_ENV) or Path(tempfile.gettempdir()) / "sheetsync-locks")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{digest}.lock"
+    chosen = os.environ.get(LOCK_DIR_ENV)
+    folder = Path(chosen) if chosen else _own_lock_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f"{digest}.lock"
+        with open(probe, "a"):  # the lock file must be creatable: say so now, in one line
+            pass
+    except OSError as ex:
+        where = f"{LOCK_DIR_ENV}={folder}" if chosen else str(folder)
+        raise SourceError(
+            f"cannot create the run lock in {where} ({ex.strerror or ex}): set {LOCK_DIR_ENV} "
+            "to a folder you can write"
+        ) from ex
+    return probe
+
+
+def _own_lock_folder() -> Path:
+    """``sheetsync-locks-<uid>`` in the temp folder, so users of one machine never share (or
+    block) a lock folder; if that name is taken by someone else's folder (or a link), the
+    user's cache folder instead."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = Path(tempfile.gettempdir()) / f"sheetsync-locks-{uid}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == uid:
+        return folder
+    try:
+        return Path.home() / ".cache" / "sheetsync" / "locks"
+    except (RuntimeError, KeyError):  # no home folder: the message names the temp one
+        return folder
 
 
 class _Warnings(logging.Handler):
@@ -84,16 +161,22 @@ def sync_source(
     today: dt.date,
     dry_run: bool = False,
     lock_wait: float | None = None,
-) -> Report:
+) -> SyncRun:
     """Sync ``source``: decide every row and write the changes (unless ``dry_run``)."""
     started = time.monotonic()
     lock_wait = LOCK_WAIT_SECONDS if lock_wait is None else lock_wait
-    lock = FileLock(str(lock_path(source.lock_key)), timeout=lock_wait)
+    path = lock_path(source.lock_key)
+    lock = FileLock(str(path), timeout=lock_wait)
     try:
         lock.acquire()
     except Timeout as ex:
         raise Locked(
             f"another sync of {source.key} is running (waited {lock_wait:g} s); try again later"
+        ) from ex
+    except OSError as ex:
+        raise SourceError(
+            f"cannot take the run lock {path} ({ex.strerror or ex}): set {LOCK_DIR_ENV} to a "
+            "folder you can write"
         ) from ex
     warnings = _Warnings()
     logging.getLogger("sheetsync").addHandler(warnings)
@@ -107,7 +190,7 @@ def sync_source(
         result = plan_sync(data, config, today)
         written = False
         if not dry_run:
-            source.write(result.plan)
+            data, result = _write_or_resync(source, data, result, config, today)
             written = result.plan.changed
         log.info(
             "%s: %d rows read, %d cells %s",
@@ -124,7 +207,7 @@ def sync_source(
                 gc.enable()
             logging.getLogger("sheetsync").removeHandler(warnings)
             lock.release()
-    return Report(
+    return SyncRun(
         source=source.key,
         summary=result.summary,
         result=result,

@@ -2,7 +2,7 @@
 
 They build a sheet from readable rows, plan or sync it, and read a row back as plain values.
 Nothing here computes an expected value: every expected date in the rule tables is worked out by
-hand from PRODUCT.md.
+hand from the README's rules, and so is every expected Why.
 
 Dates in the tables are ISO text (``"2026-11-24"``). In the date columns of a row built by
 :func:`r` (and in :func:`edit`), ISO text becomes a real date cell, the way a rep's sheet holds
@@ -20,10 +20,9 @@ import pandas as pd
 import pytest
 
 from sheetsync.config import Config, parse_config
-from sheetsync.core import plan_sync
 from sheetsync.sources.base import EPOCH_1900, SheetData
-from sheetsync.sources.memory import MemorySource
-from sheetsync.sync import sync_source
+from sheetsync.sources.inmemory import InMemorySource
+from sheetsync.sync import plan_sync, sync_source
 
 # -- flags and actions, spelled once ---------------------------------------------------------
 
@@ -165,7 +164,7 @@ def plan_one(
 
 
 def assert_consistent(row: Mapping[str, Any]) -> None:
-    """What PRODUCT.md's flag table says every row of a given flag gets."""
+    """What the README's flag table says every row of a given flag gets."""
     flag = row["Flag"]
     if flag is None:  # a blank row: skipped, owned values cleared
         assert all(row[c] is None for c in OWNED), row
@@ -190,54 +189,51 @@ def expect(
     next_contact: str | None,
     flag: str,
     action: str | None,
+    why: str,
     config: Config = DEFAULT,
     epoch: dt.date = EPOCH_1900,
 ) -> dict[str, Any]:
-    """Plan one row and check (Next Contact, Flag, Next Action); returns the row for more checks."""
+    """Plan one row and check (Next Contact, Flag, Next Action) and the exact Why; returns the
+    row for more checks."""
     row = plan_one(cells, today, config, epoch)
     got = (row["Next Contact"], row["Flag"], row["Next Action"])
     assert got == (d(next_contact), flag, action), f"Why: {row['Why']!r}"
+    assert row["Why"] == why
     assert_consistent(row)
     return row
-
-
-def why_has(row: Mapping[str, Any], *parts: str) -> None:
-    why = row["Why"] or ""
-    missing = [p for p in parts if p not in why]
-    assert not missing, f"Why {why!r} should name {missing}"
 
 
 # -- several syncs of one sheet (the tool's memory) ------------------------------------------
 
 
-def source(*rows: Mapping[str, Any]) -> MemorySource:
-    return MemorySource(sheet(*rows))
+def source(*rows: Mapping[str, Any]) -> InMemorySource:
+    return InMemorySource(sheet(*rows))
 
 
-def sync(src: MemorySource, today: str, config: Config = DEFAULT) -> Any:
+def sync(src: InMemorySource, today: str, config: Config = DEFAULT) -> Any:
     return sync_source(src, config, d(today))
 
 
-def col(src: MemorySource, header: str) -> int:
+def col(src: InMemorySource, header: str) -> int:
     headers = [str(h or "").strip().casefold() for h in src.data.headers]
     return headers.index(header.casefold())
 
 
-def _row(src: MemorySource, row_id: str) -> list[Any]:
+def _row(src: InMemorySource, row_id: str) -> list[Any]:
     ids = col(src, "ID")
     found = [row for row in src.data.rows if len(row) > ids and row[ids] == row_id]
     assert len(found) == 1, f"one row with ID {row_id!r}"
     return found[0]
 
 
-def written(src: MemorySource, row_id: str, header: str) -> Any:
+def written(src: InMemorySource, row_id: str, header: str) -> Any:
     """The cell of the row with ID ``row_id`` under ``header``, as the sheet now holds it."""
     row, c = _row(src, row_id), col(src, header)
     value = row[c] if c < len(row) else None
     return None if value == "" else _clean(value)
 
 
-def edit(src: MemorySource, row_id: str, cells: Mapping[str, Any]) -> None:
+def edit(src: InMemorySource, row_id: str, cells: Mapping[str, Any]) -> None:
     """A rep edits cells of one row (ISO text in date columns becomes a date cell)."""
     row = _row(src, row_id)
     for header, value in cells.items():
@@ -246,14 +242,16 @@ def edit(src: MemorySource, row_id: str, cells: Mapping[str, Any]) -> None:
         row[c] = _cell(header, value)
 
 
-def add_row(src: MemorySource, cells: Mapping[str, Any]) -> None:
+def add_row(src: InMemorySource, cells: Mapping[str, Any]) -> None:
     """A rep adds a row at the bottom of the sheet."""
     headers = [str(h or "") for h in src.data.headers]
     assert set(cells) <= set(headers), "add_row only fills existing columns"
     src.data.rows.append([_cell(h, cells.get(h)) for h in headers])
 
 
-def planned(src: MemorySource, row_id: str, today: str, config: Config = DEFAULT) -> dict[str, Any]:
+def planned(
+    src: InMemorySource, row_id: str, today: str, config: Config = DEFAULT
+) -> dict[str, Any]:
     """A fresh plan of the sheet as it is now (memory included), for the row ``row_id``."""
     data = src.read()
     ids = col(src, "ID")
@@ -264,7 +262,7 @@ def planned(src: MemorySource, row_id: str, today: str, config: Config = DEFAULT
     return row
 
 
-def flag_and_date(src: MemorySource, row_id: str) -> tuple[Any, Any, Any]:
+def flag_and_date(src: InMemorySource, row_id: str) -> tuple[Any, Any, Any]:
     """(Flag, Next Contact, Next Action) as written into the sheet."""
     return (
         written(src, row_id, "Flag"),

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sheetsync.config import Config, parse_config
-from sheetsync.core import plan_sync
 from sheetsync.errors import LayoutError
 from sheetsync.sources.base import EPOCH_1900, EPOCH_1904, SheetData
-from sheetsync.sources.memory import MemorySource
+from sheetsync.sources.inmemory import InMemorySource
+from sheetsync.sync import plan_sync
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
 NOV_2 = dt.date(2026, 11, 2)
@@ -311,7 +311,7 @@ def test_a_junk_sheet_synced_twice_the_same_day_changes_nothing_the_second_time(
     sheet: tuple[SheetData, Config, dt.date],
 ) -> None:
     data, config, today = sheet
-    source = MemorySource(data)
+    source = InMemorySource(data)
     source.write(plan_sync(source.read(), config, today).plan)
     again = plan_sync(source.read(), config, today)
     assert again.plan.cells == {}
@@ -591,7 +591,7 @@ def test_rows_shorter_than_the_header_are_read_as_blank_cells() -> None:
         ["P-2", "Initech", "Luis", "Working", NOV_2],
         ["P-3"],
     ]
-    source = MemorySource(SheetData("Prospects", list(GOOD_HEADERS), copy.deepcopy(rows)))
+    source = InMemorySource(SheetData("Prospects", list(GOOD_HEADERS), copy.deepcopy(rows)))
     result = plan_sync(source.read(), Config(), TODAY)
     assert result.table["Flag"].tolist() == ["DUE", "OVERDUE", "DUE"]
     assert result.table["Next Action"].tolist() == ["Call", "Call", "Call"]

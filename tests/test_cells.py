@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from sheetsync.cells import parse_count, parse_date, parse_flag, quote
+from sheetsync.cellvalues import parse_count, parse_date, parse_flag, quote
 from sheetsync.sources.base import EPOCH_1900, EPOCH_1904
 
 NOV_2 = dt.date(2026, 11, 2)

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.config import PHASES, Config, Rules, SourceEntry, load_config
+from sheetsync.config import (
+    PHASES,
+    Config,
+    Notify,
+    OwnerSettings,
+    Rules,
+    SourceEntry,
+    load_config,
+)
 from sheetsync.errors import ConfigError
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "sheetsync.toml"
@@ -44,13 +52,25 @@ def test_every_rules_key_is_written_out(data: dict) -> None:
 def test_every_key_has_a_comment(text: str) -> None:
     """Each key's line (or its table header) has a comment on it or right above it."""
     lines = text.splitlines()
-    keys = [f.name for f in fields(Config) if f.name not in ("rules", "sources", "columns")]
+    tables = ("rules", "sources", "columns", "notify", "owners", "capacity")
+    keys = [f.name for f in fields(Config) if f.name not in tables]
+    keys += ["touches_per_day"]
     keys += [f.name for f in fields(Rules) if f.name not in ("cut_bait", "phase_days")]
+    keys += [NOTIFY_KEYS.get(f.name, f.name) for f in fields(Notify)]
     patterns = [rf"{key}\s*=" for key in keys]
     patterns += [r"\[columns\]", r"\[rules\]", r"\[rules\.cut_bait\]", r"\[rules\.phase_days\]"]
+    patterns += [r"\[notify\]", r"\[owners\]", r"\[capacity\]"]
     for pattern in patterns:
         index = next(i for i, line in enumerate(lines) if re.match(pattern, line))
         assert lines[index - 1].startswith("#") or "#" in lines[index], pattern
+
+
+#: Notify field -> its TOML key, where they differ (`from` is a Python keyword)
+NOTIFY_KEYS = {"sender": "from"}
+
+
+def test_every_notify_key_is_written_out(data: dict) -> None:
+    assert set(data["notify"]) == {NOTIFY_KEYS.get(f.name, f.name) for f in fields(Notify)}
 
 
 def test_sources_example_parses(tmp_path: Path, text: str) -> None:
@@ -116,6 +136,43 @@ BAD_CONFIGS = [
     ("date_order = 'YMD'", "date_order"),
     ("backups = -1", "backups"),
     ("retry_seconds = -1", "retry_seconds"),
+    # [notify] and [owners.NAME]
+    ("[notify]\nsmtp_host = 'mail.example.com'", "notify.from"),
+    ("[notify]\nfrom = 'a@example.com'", "notify.smtp_host"),
+    ("[notify]\nsmtp_host = 'm'\nfrom = 'a@example.com'\nusername = 'u'", "notify.password_env"),
+    ("[notify]\nsecurity = 'tls'", "notify.security"),
+    ("[notify]\nsmtp_port = 70000", "notify.smtp_port"),
+    ("[notify]\nsmtp_host = 'm'\nfrom = 'not an address'", "notify.from"),
+    ("[notify]\nwebhook_url = 'hooks.slack.com/x'", "notify.webhook_url"),
+    ("[notify]\nwebhook_per_owner = 'yes'", "notify.webhook_per_owner"),
+    ("[notify]\nmax_rows = 0", "notify.max_rows"),
+    ("[notify]\nattempts = 0", "notify.attempts"),
+    ("[notify]\ntimeout_seconds = 0", "notify.timeout_seconds"),
+    ("[notify]\nsmtp_password = 'x'", "notify.smtp_password"),
+    ("notify = 1", "notify"),
+    ("[owners.Dana]\nemail = 'dana at example'", "owners.Dana.email"),
+    ("[owners.Dana]\nphone = '555'", "owners.Dana.phone"),
+    (
+        "[owners.Dana]\nemail = 'd@example.com'\n[owners.' dana ']\nemail = 'e@example.com'",
+        "owners. dana ",
+    ),
+    ("owners = 'Dana'", "owners"),
+    # capacity
+    ("[capacity]\ntouches_per_day = -1", "capacity.touches_per_day"),
+    ("[capacity]\ntouches_per_day = 2.5", "capacity.touches_per_day"),
+    ("[capacity]\ntouches_per_day = '20'", "capacity.touches_per_day"),
+    ("[capacity]\ncalls_per_day = 20", "capacity.calls_per_day"),
+    ("capacity = 20", "capacity"),
+    ("[owners.Dana]\ntouches_per_day = 0", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ntouches_per_day = -3", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ntouches_per_day = 1.5", "owners.Dana.touches_per_day"),
+    ("[owners.Dana]\ndays_off = ['2027-01-15..2027-01-10']", "owners.Dana.days_off"),
+    ("[owners.Dana]\ndays_off = ['next friday']", "owners.Dana.days_off"),
+    ("[owners.Dana]\ndays_off = '2027-01-15'", "owners.Dana.days_off"),
+    ("[owners.Dana]\nworkdays = ['Mon', 'Funday']", "owners.Dana.workdays"),
+    ("[owners.Dana]\nworkdays = []", "owners.Dana.workdays"),
+    ("[owners]\nDana = 20", "owners.Dana"),
+    ("[owners.Dana]\nworkdays = ['Mon']\n[owners.DANA]\nworkdays = ['Tue']", "owners.DANA"),
 ]
 
 
@@ -147,3 +204,28 @@ def test_a_changed_key_is_read(tmp_path: Path) -> None:
     assert config.rules.followup_days.low == 7
     assert config.rules.followup_days.high == 10
     assert config.rules.cut_bait == Rules().cut_bait
+
+
+def test_owners_example_parses(tmp_path: Path, text: str) -> None:
+    """Uncommenting the [owners.NAME] examples gives those reps (keyed as owners compare),
+    their addresses and Dana's own capacity and calendar."""
+    import datetime as dt
+
+    uncommented = re.sub(
+        r"(?m)^# (\[owners\.|email = |manager = |touches_per_day = |days_off = |workdays = )",
+        r"\1",
+        text,
+    )
+    assert uncommented != text
+    config = load_config(_write(tmp_path, uncommented))
+    assert config.owners == {
+        "dana": OwnerSettings("Dana", email="dana@example.com", manager="lee@example.com"),
+        "luis ortega": OwnerSettings("Luis Ortega", email="luis@example.com"),
+    }
+    dana = config.capacity.for_owner("dana")
+    assert dana.touches_per_day == 20
+    assert dana.days_off == (
+        (dt.date(2026, 12, 21), dt.date(2027, 1, 1)),
+        (dt.date(2027, 1, 15), dt.date(2027, 1, 15)),
+    )
+    assert dana.workdays == ("Mon", "Tue", "Wed", "Thu")

@@ -1,6 +1,6 @@
-"""The vectorised engine against a plain per-row reading of PRODUCT.md.
+"""The vectorised engine against a plain per-row reading of the README's rules.
 
-``benchmarks/naive_engine.py`` is a second, independent implementation of the cadence rules
+``tests/naive_engine.py`` is a second, independent implementation of the cadence rules
 (a loop over rows with if/elif and ``datetime.date`` arithmetic). On random small tables both
 must give every row the same flag, Next Contact, Next Action and Attempts.
 """
@@ -8,34 +8,19 @@ must give every row the same flag, Next Contact, Next Action and Attempts.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
+import naive_engine as naive
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheetsync import choices
-from sheetsync.cells import code
+from sheetsync.cellvalues import code
 from sheetsync.config import Rules
 from sheetsync.engine import Memory, Prospects, decide
 from sheetsync.workdays import Calendar
-
-
-def _load_naive() -> Any:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "naive_engine.py"
-    spec = importlib.util.spec_from_file_location("naive_engine", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("naive_engine", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-naive = _load_naive()
 
 # --- building typed tables from plain rows --------------------------------------------------
 
@@ -242,12 +227,43 @@ def _explain(rows, today, rules, expected, actual) -> str:
     return "\n".join(lines)
 
 
+WINDOWED = ("OVERDUE", "DUE", "SCHEDULED")
+PROMISED = ("Call back (requested)", "Call (note follow-up)")
+
+
+def check_windows(rows: list[dict[str, Any]], today: dt.date, rules: Rules) -> None:
+    """Every Next Contact is a workday (a kept card: the day it was given); a windowed row's
+    window is what its flag and Next Contact say; promised rows are the two promised calls."""
+    prospects, memory = tables(rows)
+    calendar = Calendar(rules, range(today.year - 4, today.year + 4))
+    d = decide(prospects, memory, rules, today, calendar)
+    workdays = {("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun").index(w) for w in rules.workdays}
+    for i in range(len(prospects)):
+        flag, action = d.flag[i], d.action[i]
+        next_contact, earliest, latest = (
+            d.next_contact[i].tolist(),
+            d.earliest[i].tolist(),
+            d.latest[i].tolist(),
+        )
+        if next_contact is not None and flag != "CARD":
+            assert next_contact.weekday() in workdays, (i, flag, next_contact)
+        if flag in WINDOWED:
+            assert next_contact == earliest <= latest, (i, flag, earliest, latest)
+            assert latest.weekday() in workdays
+            want = "SCHEDULED" if today < earliest else "DUE" if today <= latest else "OVERDUE"
+            assert flag == want
+        else:
+            assert earliest is None and latest is None, (i, flag)
+        assert bool(d.promised[i]) == (action in PROMISED), (i, action)
+
+
 @settings(max_examples=200, deadline=None)
 @given(cases())
 def test_engine_agrees_with_the_reference(case):
     rows, today, rules = case
     expected, actual = both(rows, today, rules)
     assert expected == actual, _explain(rows, today, rules, expected, actual)
+    check_windows(rows, today, rules)
 
 
 # --- plain examples -----------------------------------------------------------------------------
@@ -308,7 +324,8 @@ def test_attempts_count_once_per_moved_last_contact():
             ("OVERDUE", days_ago(10), "Call", 1),
             ("OVERDUE", days_ago(10), "Call", 2),
             ("OVERDUE", days_ago(10), "Call", 0),
-            ("CUT", lc + dt.timedelta(days=180), None, 3),
+            # Tue 2026-11-03 + 180 days = Sun 2027-05-02: it recycles on Mon 05-03
+            ("CUT", dt.date(2027, 5, 3), None, 3),
         ],
     )
 
@@ -435,3 +452,46 @@ def test_bug_dnc_and_closed_rows_keep_their_attempts(row):
 )
 def test_bug_attempts_reset_only_when_rule_8_recycles(row, want):
     check([row], want=[want])
+
+
+# --- what the engine gives the capacity levelling: the windows and the promised days ---------
+
+
+def test_windows_and_promised_days():
+    # Monday 2026-11-23
+    rows = [
+        # 10-14 days after Thu 11-12: Sun 11-22 -> Mon 11-23 .. Thu 11-26
+        {"stage": "Working", "outcome": "Connected", "last_contact": dt.date(2026, 11, 12)},
+        # asked for Sat 11-28: Mon 11-30 .. 2 workdays after: Tue 12-01
+        {"stage": "Working", "last_contact": days_ago(2), "call_back": dt.date(2026, 11, 28)},
+        # note Fri 11-20: the call exactly 5 workdays later, Fri 11-27
+        {"stage": "Stale", "last_contact": days_ago(300), "note_sent": dt.date(2026, 11, 20)},
+        # never contacted: a window opening and closing today
+        {"stage": "New"},
+        # fixed flags: no window
+        {"stage": "Working", "dnc": True},
+        {"stage": "Stale", "last_contact": days_ago(300)},  # CARD
+        {"stage": "New", "outcome": "No answer", "last_contact": days_ago(3), "attempts": 3},
+    ]
+    prospects, memory = tables(rows)
+    d = decide(prospects, memory, Rules(), MONDAY, Calendar(Rules(), range(2025, 2028)))
+    assert d.flag.tolist() == ["DUE", "SCHEDULED", "SCHEDULED", "DUE", "DNC", "CARD", "CUT"]
+    assert d.earliest.tolist() == [
+        dt.date(2026, 11, 23),
+        dt.date(2026, 11, 30),
+        dt.date(2026, 11, 27),
+        MONDAY,
+        None,
+        None,
+        None,
+    ]
+    assert d.latest.tolist() == [
+        dt.date(2026, 11, 26),
+        dt.date(2026, 12, 1),
+        dt.date(2026, 11, 27),
+        MONDAY,
+        None,
+        None,
+        None,
+    ]
+    assert d.promised.tolist() == [False, True, True, False, False, False, False]

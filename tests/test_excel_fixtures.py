@@ -119,7 +119,7 @@ def check_sync(path: Path, target: str, plan: WritePlan, extra_allowed: set[str]
 @pytest.mark.parametrize("fixture", FILES, ids=[f.name for f in FILES])
 def test_added_prospects_sheet(tmp_path: Path, fixture: Path) -> None:
     path = tmp_path / fixture.name
-    shutil.copy(fixture, path)
+    shutil.copyfile(fixture, path)  # the copy is writable (fixtures are 444)
     add_worksheet(path, "Prospects", PROSPECTS)
     assert values(path, "Prospects")[1][1] == "Acme"
     plan = plan_for(len(PROSPECTS[0]), len(PROSPECTS))
@@ -129,7 +129,7 @@ def test_added_prospects_sheet(tmp_path: Path, fixture: Path) -> None:
 @pytest.mark.parametrize("fixture", FILES, ids=[f.name for f in FILES])
 def test_first_worksheet_synced_in_place(tmp_path: Path, fixture: Path) -> None:
     path = tmp_path / fixture.name
-    shutil.copy(fixture, path)
+    shutil.copyfile(fixture, path)  # the copy is writable (fixtures are 444)
     target = next(name for name, _, p, _ in workbook_sheets(path) if p)
     grid = values(path, target)
     width = max((len(row) for row in grid), default=0)

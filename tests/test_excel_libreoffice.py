@@ -93,7 +93,7 @@ def test_libreoffice_reads_the_owned_cells(tmp_path: Path) -> None:
 @pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"shared fixtures not found at {FIXTURES}")
 def test_libreoffice_opens_a_synced_third_party_workbook(tmp_path: Path) -> None:
     path = tmp_path / "p.xlsx"
-    shutil.copy(FIXTURES / "poi_59746_NoRowNums.xlsx", path)  # x: prefix, no r=, BOM
+    shutil.copyfile(FIXTURES / "poi_59746_NoRowNums.xlsx", path)  # x: prefix, no r=, BOM
     ExcelSource(path).write(plan(11, 4))
     rows = to_csv(path, tmp_path)["Features"]
     assert rows[0][:2] == ["Checked", "Ion"]
@@ -104,7 +104,7 @@ def test_libreoffice_opens_a_synced_third_party_workbook(tmp_path: Path) -> None
 @pytest.mark.skipif(not FIXTURES.is_dir(), reason=f"shared fixtures not found at {FIXTURES}")
 def test_libreoffice_opens_an_added_sheet_in_a_rich_workbook(tmp_path: Path) -> None:
     path = tmp_path / "p.xlsx"
-    shutil.copy(FIXTURES / "poi_ExcelPivotTableSample.xlsx", path)
+    shutil.copyfile(FIXTURES / "poi_ExcelPivotTableSample.xlsx", path)
     add_worksheet(path, "Prospects", [["ID", "Company"], [1, "Acme"], [2, "Beta"]])
     before = to_csv(path, tmp_path / "before")
     ExcelSource(path).write(plan(2, 3))

@@ -221,11 +221,12 @@ def test_a_crash_mid_save_leaves_the_old_file(tmp_path: Path) -> None:
             "p.xlsx",
             "p.xlsx.bak",
         } or leftover.name.endswith(".sheetsync-tmp"), leftover.name
-    # and an ordinary run afterwards works, stray temporary files or not
+    # and an ordinary run afterwards works, stray temporary files or not, and removes them
     path = tmp_path / "p.xlsx"
     path.write_bytes(original)
     ExcelSource(path).write(PLAN)
     assert ExcelSource(path).read().headers == ["ID", "Company", "Last Contact", "Flag"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".sheetsync-tmp")]
 
 
 def test_unwritable_folder_leaves_the_file(tmp_path: Path) -> None:

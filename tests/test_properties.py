@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sheetsync.config import Config, parse_config
-from sheetsync.core import SyncResult, plan_sync
+from sheetsync.plan import SyncResult
 from sheetsync.sources.base import EPOCH_1900, SheetData
-from sheetsync.sources.memory import MemorySource
-from sheetsync.sync import sync_source
+from sheetsync.sources.inmemory import InMemorySource
+from sheetsync.sync import plan_sync, sync_source
 
 FLAGS = ("OVERDUE", "DUE", "SCHEDULED", "CARD", "QUEUED", "CUT", "DNC", "CLOSED", "CHECK")
 OWNED_HEADERS = ("Next Contact", "Next Action", "Flag", "Why", "Attempts")
@@ -72,6 +72,9 @@ OPTIONAL = tuple(f for f in SPELLINGS if f not in REQUIRED)
 
 CONFIGS = {
     "default": Config(),
+    "capacity": parse_config(
+        {"capacity": {"touches_per_day": 1}, "owners": {"Luis": {"touches_per_day": 2}}}
+    ),
     "dmy, no recycling": parse_config({"date_order": "DMY", "rules": {"recycle_after_days": 0}}),
     "other numbers": parse_config(
         {
@@ -289,9 +292,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(data, config, today, columns, earlier, touches)
 
 
-def prepared(scenario: Scenario) -> MemorySource:
+def prepared(scenario: Scenario) -> InMemorySource:
     """A source holding the scenario's sheet, after its earlier sync and the reps' touches."""
-    source = MemorySource(copy.deepcopy(scenario.data))
+    source = InMemorySource(copy.deepcopy(scenario.data))
     if scenario.earlier is None:
         return source
     sync_source(source, scenario.config, scenario.earlier)

@@ -257,8 +257,8 @@ def test_demo_workbook(tmp_path: Path) -> None:
 def _sync_flags(today: dt.date) -> tuple[list[str | None], list[str]]:
     """Flag and Next Action per demo row after a sync (None / "" where the cell stays empty)."""
     from sheetsync.config import Config
-    from sheetsync.core import plan_sync
     from sheetsync.sources.base import SheetData
+    from sheetsync.sync import plan_sync
 
     headers, rows = demo_rows(today)
     table = plan_sync(
@@ -269,19 +269,12 @@ def _sync_flags(today: dt.date) -> tuple[list[str | None], list[str]]:
     return flags, actions
 
 
-needs_engine = pytest.mark.skipif(
-    importlib.util.find_spec("sheetsync.core") is None, reason="the engine has not landed"
-)
-
-
-@needs_engine
 @pytest.mark.parametrize("today", WEEKDAYS, ids=[d.strftime("%a-%Y-%m-%d") for d in WEEKDAYS])
 def test_demo_shows_every_flag_on_a_weekday(today: dt.date) -> None:
     flags, _ = _sync_flags(today)
     assert set(choices.FLAGS) <= set(flags)
 
 
-@needs_engine
 @pytest.mark.parametrize("today", WEEKDAYS, ids=[d.strftime("%a-%Y-%m-%d") for d in WEEKDAYS])
 def test_demo_rows_get_their_intended_flag(today: dt.date) -> None:
     flags, actions = _sync_flags(today)
@@ -292,7 +285,6 @@ def test_demo_rows_get_their_intended_flag(today: dt.date) -> None:
     assert got == demo_expected(today)
 
 
-@needs_engine
 @pytest.mark.parametrize("today", WEEK[5:], ids=["Sat", "Sun"])
 def test_demo_on_a_weekend_gives_no_new_card(today: dt.date) -> None:
     flags, _ = _sync_flags(today)

@@ -1,4 +1,4 @@
-"""Rule 7's card queue (seed 003, "5+5+5"): at most ``cards_per_day`` rows per owner hold a
+"""README rule 7's card queue ("5+5+5"): at most ``cards_per_day`` rows per owner hold a
 CARD at once; the rest wait in order for a slot on a later workday."""
 
 from __future__ import annotations

@@ -36,6 +36,9 @@ class Reason(IntEnum):
     FOLLOW_UP = 18
     CONTACT_EVERY = 19
     PHASE = 20
+    CUSTOMER_START_LATER = 21
+    LOST_START_LATER = 22
+    FIRST_CALL_LATER = 23
 
 
 #: the row's label in a sentence: a stage (codes as ``choices.STAGES``), then these
@@ -58,8 +61,10 @@ TEMPLATES: dict[Reason, str] = {
     Reason.CALL_BACK: "Call back requested for {date}: call that day to {high} workdays later",
     Reason.CUSTOMER: "Customer: check-in call {low}-{high} days after {date}",
     Reason.CUSTOMER_START: "Customer, never contacted: check-in call today",
+    Reason.CUSTOMER_START_LATER: "Customer, never contacted: check-in call on the next workday",
     Reason.LOST: "{label}: check-in call {low} months to {low} months + {high} days after {date}",
     Reason.LOST_START: "{label}, never contacted: check-in call today",
+    Reason.LOST_START_LATER: "{label}, never contacted: check-in call on the next workday",
     Reason.CARD: "Stale, 5+5+5: hand-written note, card given {date} ({low} cards a day per owner)",
     Reason.QUEUED: "Stale, 5+5+5: number {count} in the card queue at {low} cards a day",
     Reason.NOTE_CALL: "Stale: note sent {date}, call {low} workdays later as promised",
@@ -69,6 +74,7 @@ TEMPLATES: dict[Reason, str] = {
     "{low} days after {date}",
     Reason.CUT_KEPT: "{label}, {attempts}: cut bait at {limit}",
     Reason.FIRST_CALL: "{label}, never contacted: call today",
+    Reason.FIRST_CALL_LATER: "{label}, never contacted: call on the next workday",
     Reason.EMAIL_STEP: "{label}, {attempts}: {outcome} on {date}, "
     "follow-up email by the next workday",
     Reason.FOLLOW_UP: "{label}, {attempts}: follow up {low}-{high} days after {date}",

@@ -2,7 +2,7 @@
 
 A source reads a worksheet as raw cell values and writes back a :class:`WritePlan`: the changed
 owned cells, the created headers, the tool's memory sheet and the highlighting. It never decides
-anything; the core (``sheetsync.core``) does.
+anything: the pure stages do (``sheetsync.read``, ``.decide``, ``.plan``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ ColumnChanges = tuple[list[int], list[Cell]]
 
 
 class PlanCells(Mapping[tuple[int, int], Cell]):
-    """A plan's cells held column by column, as the core makes them: a first sync of 100,000
+    """A plan's cells held column by column, as the plan stage makes them: a first sync of 100,000
     rows changes 400,000 cells, and a dict keyed by (row, col) would cost 50 MB and a Python
     step per cell to build and to regroup. Reads as a mapping (row, col) -> value."""
 
@@ -127,7 +127,7 @@ class WritePlan:
 
     #: (row, col) -> new value; a value of None clears the cell; ``dt.date`` values are written
     #: as real date cells with ``date_format``; str values are always literal text, never a
-    #: formula. The core gives a :class:`PlanCells`; any mapping will do.
+    #: formula. The plan stage gives a :class:`PlanCells`; any mapping will do.
     cells: Mapping[tuple[int, int], Cell] = field(default_factory=dict)
     #: number of columns of the table after the sync (created owned columns included)
     width: int = 0

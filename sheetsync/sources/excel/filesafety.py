@@ -10,7 +10,9 @@ Saving: the new package is written to a temporary file in the workbook's own fol
 final rename is atomic), flushed and fsynced, checked by the caller, given the old file's
 permissions, and then renamed over the workbook with ``os.replace``. A crash at any point
 before the rename leaves the old file as it was (plus, at worst, a stray temporary file named
-``.Name.xlsx.*.sheetsync-tmp``).
+``.Name.xlsx.*.sheetsync-tmp``, which the next successful save of that file removes). A
+read-only workbook (no write permission bit, whoever runs the sync: root too) is refused
+rather than replaced.
 """
 
 from __future__ import annotations
@@ -56,6 +58,31 @@ def check_path(path: Path) -> None:
             )
 
 
+def check_writable(path: Path) -> None:
+    """Refuse a workbook its owner made read-only. The rename that saves it would replace it
+    anyway (the folder is what the rename needs), and root passes every access check, so the
+    permission bits themselves are looked at."""
+    try:
+        st = path.stat()
+    except OSError:
+        return  # the read or the save names what is wrong with the path
+    mode = stat.S_IMODE(st.st_mode)
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if euid is None:  # no POSIX owners (Windows): the read-only attribute is what counts
+        writable, whose = os.access(path, os.W_OK), ""
+    elif st.st_uid == euid:
+        writable, whose = bool(mode & stat.S_IWUSR), ""
+    else:
+        any_write = mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+        writable = bool(any_write) and (euid == 0 or os.access(path, os.W_OK))
+        whose = f", owned by user {st.st_uid}"
+    if not writable:
+        raise WorkbookRefused(
+            f"{path.name}: the file is read-only (mode {mode:03o}{whose}): nothing was written; "
+            f"make it writable (chmod u+w {path.name}) or sync a copy"
+        )
+
+
 def lock_files(path: Path) -> list[Path]:
     """The owner/lock files Excel (``~$Name.xlsx``) and LibreOffice (``.~lock.Name.xlsx#``)
     keep beside a workbook they have open."""
@@ -78,10 +105,18 @@ class Fingerprint:
 def read_file(path: Path) -> tuple[bytes, Fingerprint]:
     """The file's bytes and their fingerprint, taken consistently (retried if it moves)."""
     for _ in range(3):
-        before = path.stat()
-        with path.open("rb") as f:
-            data = f.read()
-        after = path.stat()
+        try:
+            before = path.stat()
+            with path.open("rb") as f:
+                data = f.read()
+            after = path.stat()
+        except PermissionError as exc:
+            raise SourceError(
+                f"{path.name} cannot be read ({exc.strerror}): give yourself read and write "
+                f"permission (chmod u+rw {path.name}) and run again"
+            ) from exc
+        except OSError as exc:
+            raise SourceError(f"{path.name} cannot be read ({exc.strerror or exc})") from exc
         same = (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns)
         if same and len(data) == after.st_size:
             return data, Fingerprint.of(data, after)
@@ -134,7 +169,9 @@ def save_atomically(
     expected: Fingerprint,
 ) -> None:
     """Write a new version of ``path`` with ``write``, verify it with ``check``, keep backups,
-    and swap it in atomically, provided ``path`` still is the version ``expected``."""
+    and swap it in atomically, provided ``path`` still is the version ``expected``; then remove
+    the temporary files an earlier, interrupted save of ``path`` left behind."""
+    check_writable(path)
     try:
         with temporary_beside(path) as (f, temp):
             write(f)
@@ -157,6 +194,26 @@ def save_atomically(
     except OSError as exc:
         raise SourceError(f"cannot save {path} ({exc}); the workbook was not changed") from exc
     _fsync_folder(path.parent)
+    remove_stale_temporaries(path)
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files of ``path`` (``.Name.xlsx.*.sheetsync-tmp``) that a killed
+    save left behind; returns those removed. Only called after a save of ``path`` succeeded,
+    under the run lock of ``path``, so none of them belongs to a save still under way."""
+    removed = []
+    for temp in path.parent.glob(f".{glob_escape(path.name)}.*{TEMP_SUFFIX}"):
+        if temp.is_symlink() or not temp.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            temp.unlink()
+            removed.append(temp)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with the characters glob treats specially escaped."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
 
 
 def _copy_metadata(path: Path, temp: Path) -> None:
@@ -182,11 +239,16 @@ def _rotate_backups(path: Path, backups: int) -> None:
     with contextlib.suppress(FileNotFoundError):
         staging.unlink()
     try:
-        os.link(path, staging)
-    except OSError:
-        # no hard links here (FAT, some network shares): copy instead
-        shutil.copy2(path, staging)
-    os.replace(staging, names[0])
+        try:
+            os.link(path, staging)
+        except OSError:
+            # no hard links here (FAT, some network shares): copy instead
+            shutil.copy2(path, staging)
+        os.replace(staging, names[0])
+    except BaseException:
+        with contextlib.suppress(OSError):  # a failed rotation leaves no staging file
+            staging.unlink()
+        raise
 
 
 def _fsync_folder(folder: Path) -> None:

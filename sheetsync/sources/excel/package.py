@@ -43,6 +43,14 @@ _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END_RECORD = struct.Struct("<IHHHHIIH")
 _ZIP32_LIMIT = 0xFFFFFFFF
+#: No real workbook part inflates beyond this: 100,000 prospect rows are about 80 MB of sheet
+#: XML, and even Excel's last row (1,048,576) of 15 typical columns stays under 1 GB.
+MAX_PART_SIZE = 2 << 30
+#: Nor this far: real sheet, shared-string and style XML deflates 5 to 25 times (the shared
+#: fixtures at most 21:1); only a bomb (a run of one byte, one giant string) nears deflate's
+#: 1032:1. Parts that inflate to less than ``RATIO_FROM`` bytes are harmless at any ratio.
+MAX_RATIO = 100
+RATIO_FROM = 8 << 20
 #: deflate level of new and changed parts: ISA-L's level 1 deflates a 100,000-row sheet
 #: (80 MB of XML) in 0.1 s, 8x faster than zlib's level 4, to 12 MB (zlib 4: 11 MB, 6: 10 MB)
 _DEFLATE_LEVEL = 1 if deflate_lib is not zlib else 4
@@ -117,11 +125,28 @@ class Package:
             raise self.damaged(f"part {name} is missing")
         return info.filename
 
+    def check_size(self, name: str) -> None:
+        """Refuse a part whose declared inflated size or ratio no real workbook part reaches
+        (a decompression bomb), before anything inflates it. A part that inflates past its
+        declared size is refused as it is read (here and by calamine's zip reader alike)."""
+        info = self.find(name)
+        if info is None:
+            return
+        size, packed = info.file_size, max(info.compress_size, 1)
+        if size > MAX_PART_SIZE or (size > RATIO_FROM and size > MAX_RATIO * packed):
+            raise WorkbookRefused(
+                f"{self.label}: part {info.filename} would inflate to {size / 2**20:,.0f} MB "
+                f"from {packed / 2**20:,.1f} MB ({size / packed:,.0f}:1), beyond any real "
+                f"workbook (limits {MAX_PART_SIZE >> 30} GB and {MAX_RATIO}:1 per part), so it "
+                "was not read: if the file is genuine, open it in Excel, save it and run again"
+            )
+
     def read(self, name: str) -> bytes:
         """Uncompressed content of a part (CRC checked)."""
         info = self.find(name)
         if info is None:
             raise self.damaged(f"part {name} is missing")
+        self.check_size(name)
         try:
             return self._zip.read(info)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -132,6 +157,7 @@ class Package:
         info = self.find(name)
         if info is None:
             raise self.damaged(f"part {name} is missing")
+        self.check_size(name)
         if info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
             return _Inflating(self, info)
         try:
@@ -235,6 +261,8 @@ class _Inflating:
             raise self._damaged(str(exc)) from exc
         self._crc = deflate_lib.crc32(out, self._crc)
         self._size += len(out)
+        if self._size > self._info.file_size:
+            raise self._damaged("it inflates past its declared size")
         self._buffer, self._offset = out, 0
         if not piece:
             self._done = True

@@ -13,18 +13,73 @@ Strict Open XML; and a file that changed on disk between :meth:`read` and the en
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan
+from ...errors import LayoutError
+from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan, columns_of
+from .cells import MAX_COLS, col_letter, format_range
 from .filesafety import Fingerprint, check_path, check_unchanged, read_file, save_atomically
 from .package import Package, write_package
 from .readback import check_saved
 from .reader import SheetValues
+from .tables import frame_rows, sheet_tables
 from .workbook import Workbook
 from .writer import build_rewrite
+
+log = logging.getLogger(__name__)
+
+
+def _blank_table_frames(package: Package, part: str, rows: list[list[Cell]]) -> None:
+    """Read the cells of tables' totals rows, and of their header rows below row 1, as empty:
+    they are never prospect data, so nothing is decided or written there (see :mod:`.tables`)."""
+    for row, left, right, what in frame_rows(sheet_tables(package, part)):
+        if 0 < row < len(rows):
+            cells = rows[row]
+            if any(v is not None for v in cells[left : right + 1]):
+                log.info("%s: row %d holds %s: not prospect data", package.label, row + 1, what)
+                cells[left : right + 1] = [None] * len(cells[left : right + 1])
+
+
+def _check_room(plan: WritePlan) -> None:
+    """Refuse a plan whose created columns fall past XFD, Excel's last column."""
+    beyond = {
+        col: values for col, (rows, values) in columns_of(plan.cells).items() if col >= MAX_COLS
+    }
+    if not beyond:
+        return
+    names = ", ".join(str(values[0]) for values in beyond.values() if values)
+    raise LayoutError(
+        "sheet layout: the columns run to XFD, Excel's last, so there is no room for "
+        f"the {len(beyond)} column(s) sheetsync adds ({names}): delete unused columns at the "
+        "right end of the header row, or add those columns yourself, and run again"
+    )
+
+
+def _warn_merges(plan: WritePlan, snap: _Snapshot, label: str) -> None:
+    """Warn about merged ranges over the columns the plan writes (and Flag, Next Contact): a
+    merge shows its first cell only, so the tool's answers there would be hidden."""
+    owned = {*columns_of(plan.cells), plan.flag_col, *plan.date_cols}
+    for top, left, bottom, right in snap.merged:
+        cols = sorted(col for col in owned if left <= col <= right)
+        if not cols or bottom < 1:
+            continue
+        ref = format_range(top, left, bottom, right)
+        names = ", ".join(
+            str(snap.headers.get(col) or plan.cells.get((0, col)) or col_letter(col))
+            for col in cols
+        )
+        log.warning(
+            "%s: cells %s are merged over the column(s) sheetsync writes (%s); a merged range "
+            "shows its first cell only: unmerge %s",
+            label,
+            ref,
+            names,
+            ref,
+        )
 
 
 @dataclass
@@ -35,6 +90,8 @@ class _Snapshot:
     fingerprint: Fingerprint
     #: the header row as read (names for the columns a table grows over)
     headers: dict[int, Cell]
+    #: merged ranges of the sheet as read: (top, left, bottom, right), 0-based
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 class ExcelSource:
@@ -64,13 +121,17 @@ class ExcelSource:
         dates, None for empty cells)."""
         snap, workbook = self._load()
         entry = workbook.choose(self.sheet)
-        values = SheetValues(snap.data, self.path.name)
+        assert entry.part is not None
+        memory_entry = workbook.worksheet(MEMORY_SHEET)
+        workbook.check_sizes([entry, memory_entry])
+        values = SheetValues(snap.data, workbook.package, workbook)
         try:
-            rows = values.rows(entry.name)
-            memory_entry = workbook.worksheet(MEMORY_SHEET)
-            memory = values.rows(memory_entry.name) if memory_entry is not None else None
+            rows = values.rows(entry)
+            snap.merged = values.merged.get(entry.name, [])
+            memory = values.rows(memory_entry) if memory_entry is not None else None
         finally:
             values.close()
+        _blank_table_frames(workbook.package, entry.part, rows)
         headers = rows[0] if rows else []
         snap.headers = dict(enumerate(headers))
         self._snapshot = snap
@@ -85,7 +146,9 @@ class ExcelSource:
     def write(self, plan: WritePlan) -> None:
         """Apply ``plan`` atomically (see the module docs); a plan that changes nothing whose
         highlighting, frozen header and filter are in place leaves the file untouched."""
+        _check_room(plan)
         snap = self._snapshot if self._snapshot is not None else self._load()[0]
+        _warn_merges(plan, snap, self.path.name)
         check_path(self.path)
         check_unchanged(self.path, snap.fingerprint)
         package = Package(snap.data, self.path.name)
@@ -108,7 +171,9 @@ class ExcelSource:
         save_atomically(self.path, write, check, self.backups, snap.fingerprint)
         # what was just saved is the version a next write() must find on disk (and check)
         data = saved[0]
-        self._snapshot = _Snapshot(data, Fingerprint.of(data, self.path.stat()), snap.headers)
+        self._snapshot = _Snapshot(
+            data, Fingerprint.of(data, self.path.stat()), snap.headers, snap.merged
+        )
 
     def close(self) -> None:
         """Nothing to release: the file is read whole and written in :meth:`write`."""

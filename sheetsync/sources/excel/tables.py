@@ -9,6 +9,12 @@ table style covers the tool's columns. Any other table (elsewhere on the sheet, 
 header row, or fed by a query or XML map, whose column list belongs to that source) is left as
 it is. A column is only added when its header is a non-empty text unique in the table, as Excel
 requires; otherwise the table is left unchanged.
+
+A table's frame holds no prospect data (:func:`frame_rows`): its totals row, and its header
+row when that is not the sheet's first row (a table further down). Those cells are read as
+empty, so a totals row of the prospects table, or a header row further down, is never a
+prospect and nothing is written there; a prospect beside a side table's totals row keeps its
+own cells.
 """
 
 from __future__ import annotations
@@ -50,6 +56,34 @@ def load_tables(package: Package, sheet_part: str, rel_ids: list[str]) -> list[T
         )
         tables.append(Table(part, root, parse_range(root.get("ref", "")), fed))
     return tables
+
+
+def sheet_tables(package: Package, sheet_part: str) -> list[Table]:
+    """Every table related to the sheet part."""
+    rel_ids = [rel.id for rel in package.rels(sheet_part) if rel.type == RT_TABLE]
+    return load_tables(package, sheet_part, rel_ids)
+
+
+def frame_rows(tables: list[Table]) -> list[tuple[int, int, int, str]]:
+    """The cells of tables' frames that hold no prospect data: each table's totals row, and its
+    header row when that is not the sheet's first row, as (0-based row, first column, last
+    column, what it is for the log)."""
+    frames = []
+    for table in tables:
+        if table.box is None:
+            continue
+        top, left, bottom, right = table.box
+        name = table.root.get("displayName") or table.root.get("name") or table.part
+        totals = _count(table.root.get("totalsRowCount"), 0)
+        for row in range(max(bottom - totals + 1, top), bottom + 1):
+            frames.append((row, left, right, f"the totals row of table {name}"))
+        if _count(table.root.get("headerRowCount"), 1) and top > 0:
+            frames.append((top, left, right, f"the header row of table {name}"))
+    return frames
+
+
+def _count(text: str | None, default: int) -> int:
+    return int(text) if text is not None and text.isdigit() else default
 
 
 def extend_table(

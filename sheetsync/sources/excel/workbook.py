@@ -114,6 +114,22 @@ class Workbook:
             raise SheetNotFound(f"{self.package.label} has no worksheet; add one and run again")
         return candidates[0]
 
+    def check_sizes(self, sheets: list[SheetEntry | None]) -> None:
+        """Refuse a decompression bomb among the parts a read inflates (see
+        :meth:`.Package.check_size`): the package index, the workbook part and the parts it
+        relates to (shared strings, styles, theme...) but other sheets, and ``sheets``."""
+        package = self.package
+        other_sheets = {s.part.lower() for s in self.sheets if s.part is not None}
+        names = [CONTENT_TYPES, "_rels/.rels", self.part, rels_path(self.part)]
+        names += [
+            rel.target
+            for rel in package.rels(self.part)
+            if not rel.external and rel.target.lower() not in other_sheets
+        ]
+        names += [s.part for s in sheets if s is not None and s.part is not None]
+        for name in names:
+            package.check_size(name)
+
     # -- edits ---------------------------------------------------------------------------
 
     def filter_database_ref(self, sheet: SheetEntry) -> str | None:

@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import logging
 import os
-import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,9 @@ from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
 from sheetsync.errors import CredentialsError
+from sheetsync.sources.secrets import config_home, write_private
+from sheetsync.sources.secrets import read_json_object as _read_json
+from sheetsync.sources.secrets import warn_if_shared as _warn_if_shared
 
 from .transport import check_plain_http
 
@@ -48,14 +49,6 @@ class GoogleCredentials:
     account: str
     #: the file they came from, None for anonymous
     path: Path | None = None
-
-
-def config_home() -> Path:
-    """The user's config folder: ``%APPDATA%`` on Windows, else ``$XDG_CONFIG_HOME`` or ~/.config."""
-    if os.name == "nt" and os.environ.get("APPDATA"):
-        return Path(os.environ["APPDATA"])
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    return Path(xdg) if xdg else Path.home() / ".config"
 
 
 def token_path() -> Path:
@@ -197,37 +190,9 @@ def save_token(creds: Credentials, path: Path) -> Path:
     """Write a user's token as JSON readable by its owner only (0600, folder 0700), atomically."""
     if not isinstance(creds, user_credentials.Credentials):
         raise CredentialsError("only a user's OAuth credentials can be cached")
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # "type" lets load_credentials tell this file from a service-account key.
     info = {"type": "authorized_user", **json.loads(creds.to_json())}
-    data = json.dumps(info, indent=2).encode("utf-8")
-    # mkstemp creates the file 0600 before anything is written to it; rename keeps the mode.
-    fd, temp = tempfile.mkstemp(prefix=".token-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise CredentialsError(f"credentials file {path} does not exist") from err
-    except OSError as err:
-        raise CredentialsError(f"cannot read credentials file {path}: {err.strerror}") from err
-    try:
-        info = json.loads(text)
-    except ValueError as err:
-        # The parser's message quotes the text around the fault: do not pass it on.
-        raise CredentialsError(f"credentials file {path} is not valid JSON") from err
-    if not isinstance(info, dict):
-        raise CredentialsError(f"credentials file {path} is not a JSON object")
-    return info
+    return write_private(path, json.dumps(info, indent=2).encode("utf-8"))
 
 
 def _require(info: dict[str, Any], fields: tuple[str, ...], path: Path, what: str) -> None:
@@ -236,18 +201,4 @@ def _require(info: dict[str, Any], fields: tuple[str, ...], path: Path, what: st
         names = ", ".join(f'"{name}"' for name in missing)
         raise CredentialsError(
             f"the {what} {path} has no {names}: download a new one (it may have been cut short)"
-        )
-
-
-def _warn_if_shared(path: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        log.warning(
-            "credentials file %s can be read by other users of this machine: chmod 600 it",
-            path,
         )

@@ -108,7 +108,13 @@ def align(
         pid = plan_id(index)
         if pid:
             found = where_now.get(pid, [])
-            if counts[pid] != 1 or len(found) != 1:
+            if counts[pid] != 1:
+                raise RowsMoved(
+                    f"rows of {title!r} moved while syncing, and the ID {pid!r} was already on "
+                    f"{counts[pid]} rows when read, so their rows cannot be told apart: nothing "
+                    "was written; give each row its own ID and run the sync again"
+                )
+            if len(found) != 1:
                 raise RowsMoved(
                     f"rows of {title!r} moved while syncing, and the row with ID {pid!r} "
                     f"(row {row + 1} when read) is now {_count(found)}: nothing was written; "

@@ -15,6 +15,7 @@ A plan that changes nothing, with the formatting already in place, sends no writ
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 import gspread
 from gspread.exceptions import APIError
 
-from sheetsync.errors import CredentialsError, SheetNotFound, SourceError
+from sheetsync.errors import CredentialsError, SheetNotFound, SourceError, UsageError
 from sheetsync.schema import col_letter
 from sheetsync.sources.base import EPOCH_1900, MEMORY_SHEET, Cell, SheetData, WritePlan
 from sheetsync.sources.widths import created_widths
@@ -91,6 +92,11 @@ class GoogleSheetSource:
         else:
             self.key = f"gsheet:{self.address.key}"
         self._credentials_path = credentials
+        if not (math.isfinite(retry_seconds) and retry_seconds >= 0):
+            # NaN or infinity would retry for ever, holding the run lock
+            raise UsageError(
+                f"retry_seconds must be a finite number of seconds, 0 or more, not {retry_seconds}"
+            )
         self._retry = retry or RetryPolicy(total_seconds=retry_seconds)
         self._max_bytes = max_request_bytes
         self._max_cells = max_request_cells

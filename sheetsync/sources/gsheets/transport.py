@@ -7,15 +7,10 @@ gspread's own ``BackOffHTTPClient`` retries forever without jitter and ignores `
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import json
 import logging
 import os
-import random
-import time
-from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +22,9 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient, ParamsType
 
 from sheetsync.errors import CredentialsError, SourceError
+from sheetsync.sources.http import RetryPolicy, is_loopback, retry_after
+
+__all__ = ["RetryPolicy", "SheetsHTTPClient", "authorized_session", "endpoint_from_env"]
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +34,6 @@ SHEETS_ORIGIN = "https://sheets.googleapis.com"
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
 #: (connect, read) seconds; a 100,000-row read can take a while, a dead host should not
 TIMEOUT = (15.0, 300.0)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep asking after 429/5xx answers and network errors.
-
-    The n-th wait is ``first_delay * 2**n`` (capped at ``max_delay``) scaled by a random factor
-    in [0.5, 1) (jitter, so many clients do not retry in step), or the server's ``Retry-After``
-    when that is longer. The sum of waits never exceeds ``total_seconds``: when the next wait
-    would, the request fails instead.
-    """
-
-    total_seconds: float = 120.0
-    #: None: a 60th of the total, at most one second (1 s for the default 120 s)
-    first_delay: float | None = None
-    max_delay: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-    jitter: Callable[[], float] = field(default=random.random)
-
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        first = self.first_delay
-        if first is None:
-            first = min(1.0, self.total_seconds / 60)
-        wait = min(self.max_delay, first * 2**attempt) * (0.5 + self.jitter() / 2)
-        return max(wait, retry_after or 0.0)
 
 
 def endpoint_from_env() -> str | None:
@@ -77,17 +49,6 @@ def endpoint_from_env() -> str | None:
     return value
 
 
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_plain_http(url: str, *, sends_secret: bool, what: str) -> None:
     """Refuse to send a token (or a signed assertion) over plain http beyond this machine."""
     parts = urlsplit(url)
@@ -99,20 +60,7 @@ def check_plain_http(url: str, *, sends_secret: bool, what: str) -> None:
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
+    return None if response is None else retry_after(response.headers)
 
 
 def _status_text(response: requests.Response) -> str:

@@ -1,11 +1,9 @@
-"""The plain way: PRODUCT.md's cadence rules, one row at a time, in ordinary Python.
+"""The plain way: the README's cadence rules, one row at a time, in ordinary Python.
 
-A second, independent reading of "The cadence rules", "Attempts" and "Flags" of
-/work/shared/PRODUCT.md, written from the text and not from ``sheetsync.engine``. It serves two
-purposes:
-
-* ``benchmarks/bench_engine.py`` times it against the vectorised engine (the speed-up);
-* ``tests/test_engine_reference.py`` checks the engine against it on random small tables.
+The reference implementation of the tests: a second, independent reading of the README's
+"The rules" (rules 0-9), "Attempts" and "Flags", written from the text and not from
+``sheetsync.engine``. ``tests/test_engine_reference.py`` checks the engine against it on random
+small tables; ``benchmarks/bench_engine.py`` times it against the vectorised engine.
 
 It reads the same typed columns (``Prospects``, ``Memory``) but turns them into plain Python
 values first (``datetime.date``, ``str``, ``int``, ``None``) and then walks the rows with
@@ -177,8 +175,9 @@ class NaiveEngine:
         return Row(flag, first, action, attempts)
 
     def due_today(self, action: str, attempts: int) -> Row:
-        """A rule that counts from a last contact the row does not have: start today."""
-        return Row("DUE", self.today, action, attempts)
+        """A rule that counts from a last contact the row does not have: a window opening and
+        closing today (on a weekend: the next workday, SCHEDULED)."""
+        return self.window(self.today, self.today, action, attempts)
 
     def remembered(self, row: dict[str, Any], key: str) -> dt.date | None:
         """A remembered date, unless there is no record or it is dated after today."""
@@ -188,7 +187,7 @@ class NaiveEngine:
         return day
 
     def count(self, row: dict[str, Any]) -> int:
-        """The Attempts table of PRODUCT.md."""
+        """The README's Attempts paragraph."""
         typed = row["attempts"] or 0  # "the typed value, blank = 0"
         if not row["known"]:
             return typed  # first sync
@@ -291,7 +290,8 @@ class NaiveEngine:
                     attempts,
                 )
             recycle = rules.recycle_after_days
-            back_day = last + dt.timedelta(days=recycle) if recycle > 0 else None
+            # the day it recycles, moved forward to a workday (README rule 8)
+            back_day = self.days.on_or_after(last + dt.timedelta(days=recycle)) if recycle else None
             if back_day is None or back_day > today:
                 return Row("CUT", back_day, None, attempts)
             # recycled: remembered as stale, Attempts back to 0, rule 7 takes it

@@ -11,7 +11,7 @@ import copy
 from sheetsync.sources.base import SheetData, WritePlan
 
 
-class MemorySource:
+class InMemorySource:
     def __init__(self, data: SheetData, key: str = "memory") -> None:
         self.data = data
         self.key = key

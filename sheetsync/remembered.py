@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.cells import map_unique, text_key
+from sheetsync.cellvalues import map_unique, text_key
 from sheetsync.engine import Memory
 from sheetsync.sources.base import Cell
 

@@ -1,4 +1,8 @@
-"""The engine's typed columns: what it reads, what it remembers, what it decides."""
+"""The engine's typed columns: what it reads, what it remembers, what it decides.
+
+A choice column holds codes: 0 for blank, else the value's 1-based place in its ``choices``
+tuple. The engine looks codes up by name (``STAGE["Lost"]``), never by position.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,25 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sheetsync import choices
+from sheetsync.cellvalues import code
+
 NAT = np.datetime64("NaT", "D")
+
+
+def codes_by_name(names: tuple[str, ...]) -> dict[str, int]:
+    """``{name: code}`` of a choice column (``cells.code``)."""
+    return {name: code(names, name) for name in names}
+
+
+STAGE = codes_by_name(choices.STAGES)
+OUTCOME = codes_by_name(choices.OUTCOMES)
+PRIORITY = codes_by_name(choices.PRIORITIES)
+CHANNEL = codes_by_name(choices.CHANNELS)
+PHASE = codes_by_name(choices.PHASES)
+#: the engine's own outputs, coded the same way (0 = blank)
+ACTION = codes_by_name(choices.NEXT_ACTIONS)
+FLAG = codes_by_name(choices.FLAGS)
 
 
 def nat_column(n: int) -> np.ndarray:
@@ -83,3 +105,9 @@ class Decisions:
     why: np.ndarray  # object
     attempts: np.ndarray  # float: the new count; NaN = blank row (cleared) or CHECK (kept)
     memory: Memory  # the record to keep for each row (``known`` False: keep none)
+    #: a windowed row's window, both ends moved forward to workdays (what its flag is read
+    #: from; ``next_contact`` is ``earliest``); NaT for rows with a fixed flag
+    earliest: np.ndarray  # datetime64[D]
+    latest: np.ndarray  # datetime64[D]
+    #: bool: the date was promised to the prospect (rule 4's call back, rule 7's note call)
+    promised: np.ndarray

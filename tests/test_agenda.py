@@ -1,0 +1,252 @@
+"""`sheetsync agenda`: each rep's list for today, in the order a rep works it, in every format;
+read-only; its calendar file checked by icalendar and by the strict reader of the tests."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import icalendar
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from ics_strict import parse_ics, unescape
+
+from sheetsync.cli import main
+
+MONDAY = "2026-12-07"
+HEADERS = ["ID", "Company", "Contact", "Phone", "Email", "Owner", "Stage", "Priority",
+           "Last Contact", "Last Outcome"]  # fmt: skip
+D = dt.datetime
+
+#  Monday 7 December 2026. Follow-up windows are 10-14 days after the last contact, moved
+#  to the next workday (Mon-Fri):
+#  D1  New, never contacted                       -> DUE      Call today, Next Contact 12-07
+#  D2  Connected Tue 11-24: 12-04 (Fri) .. 12-08  -> DUE      Next Contact 12-04
+#  D3  Connected Wed 11-25: 12-05 (Sat) -> 12-07  -> DUE      priority A
+#  D4  No answer Mon 11-02: 11-12 .. 11-16        -> OVERDUE  Next Contact 11-12 (a first
+#      sync takes Attempts as typed: blank = 0)
+#  D5  No answer Mon 10-26: 11-05 .. 11-09        -> OVERDUE  Next Contact 11-05
+#  D6  Stale, last contact 2026-01-05             -> CARD     (5+5+5)
+#  L1  New, never contacted (Luis)                -> DUE
+#  D7  Connected Tue 12-01: 12-11 .. 12-15        -> SCHEDULED (in the calendar, not the list)
+#  D8  Closed                                     -> CLOSED   (nowhere)
+ROWS = [
+    ["D1", "Acme", "Ann Lee", "555-0101", "ann@example.com", "Dana", "New", None, None, None],
+    ["D2", "Beta", "Bo Ek", "555-0102", "bo@example.com", " dana ", "Working", "B",
+     D(2026, 11, 24), "Connected"],
+    ["D3", "Gamma", "Cy Ng", "555-0103", "cy@example.com", "DANA", "Working", "A",
+     D(2026, 11, 25), "Connected"],
+    ["D4", "Delta", "Di Ro", "555-0104", "di@example.com", "Dana", "Working", None,
+     D(2026, 11, 2), "No answer"],
+    ["D5", "Echo", "Ed Wu", "555-0105", "ed@example.com", "Dana", "Working", None,
+     D(2026, 10, 26), "No answer"],
+    ["D6", "Fox", "Flo Ma", "555-0106", "flo@example.com", "Dana", "Stale", None,
+     D(2026, 1, 5), "No answer"],
+    ["L1", "Lima", "Lu Ho", "555-0107", "lu@example.com", "Luis", "New", None, None, None],
+    ["D7", "Hotel", "Hy Jo", "555-0108", "hy@example.com", "Dana", "Working", None,
+     D(2026, 12, 1), "Connected"],
+    ["D8", "India", "Ira Po", "555-0109", "ira@example.com", "Dana", "Closed", None,
+     D(2026, 11, 30), "Won"],
+]  # fmt: skip
+DANA_ORDER = ["D5", "D4", "D3", "D2", "D1", "D6"]
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Prospects"
+    sheet.append(HEADERS)
+    for row in ROWS:
+        sheet.append(row)
+    path = tmp_path / "team.xlsx"
+    workbook.save(path)
+    return path
+
+
+def agenda(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["agenda", *args, "--today", MONDAY])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_piped_table_is_plain_lines_in_working_order(book):
+    code, out, err = agenda(str(book))
+    assert code == 0, err
+    assert out == (
+        "Dana: 2 overdue, 3 due, 1 card\n"
+        "  OVERDUE  D5  Echo, Ed Wu\n"
+        "           Call, next contact 2026-11-05 · 555-0105 · ed@example.com\n"
+        "           Why: Working, 0 attempts: follow up 10-14 days after 2026-10-26\n"
+        "  OVERDUE  D4  Delta, Di Ro\n"
+        "           Call, next contact 2026-11-12 · 555-0104 · di@example.com\n"
+        "           Why: Working, 0 attempts: follow up 10-14 days after 2026-11-02\n"
+        "  DUE      D3  Gamma, Cy Ng (priority A)\n"
+        "           Call, next contact 2026-12-07 · 555-0103 · cy@example.com\n"
+        "           Why: Working, 0 attempts: follow up 10-14 days after 2026-11-25\n"
+        "  DUE      D2  Beta, Bo Ek\n"
+        "           Call, next contact 2026-12-04 · 555-0102 · bo@example.com\n"
+        "           Why: Working, 0 attempts: follow up 10-14 days after 2026-11-24\n"
+        "  DUE      D1  Acme, Ann Lee\n"
+        "           Call, next contact 2026-12-07 · 555-0101 · ann@example.com\n"
+        "           Why: New, never contacted: call today\n"
+        "  CARD     D6  Fox, Flo Ma\n"
+        "           Hand-written note, next contact 2026-12-07 · 555-0106 · flo@example.com\n"
+        "           Why: Stale, 5+5+5: hand-written note, card given 2026-12-07 (5 cards a day "
+        "per owner)\n"
+        "\n"
+        "Luis: 1 due\n"
+        "  DUE      L1  Lima, Lu Ho\n"
+        "           Call, next contact 2026-12-07 · 555-0107 · lu@example.com\n"
+        "           Why: New, never contacted: call today\n"
+    )
+
+
+def test_agenda_never_writes_the_sheet(book):
+    before, mtime = book.read_bytes(), book.stat().st_mtime_ns
+    for fmt in ("table", "csv", "json", "ics"):
+        assert agenda(str(book), "--format", fmt)[0] == 0
+    assert book.read_bytes() == before
+    assert book.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in book.parent.iterdir()) == ["team.xlsx"]
+
+
+def test_csv_has_one_row_per_prospect_with_its_owner(book):
+    code, out, _ = agenda(str(book), "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["Owner", "ID", "Company", "Contact", "Phone", "Email",
+                             "Next Action", "Next Contact", "Flag", "Why"]  # fmt: skip
+    assert [(r["Owner"], r["ID"], r["Flag"]) for r in rows] == [
+        ("Dana", "D5", "OVERDUE"), ("Dana", "D4", "OVERDUE"), ("Dana", "D3", "DUE"),
+        ("Dana", "D2", "DUE"), ("Dana", "D1", "DUE"), ("Dana", "D6", "CARD"),
+        ("Luis", "L1", "DUE"),
+    ]  # fmt: skip
+    assert rows[1]["Next Contact"] == "2026-11-12"
+
+
+def test_json_is_a_list_of_objects(book):
+    code, out, _ = agenda(str(book), "--format", "json", "--owner", "  LUIS ")
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "Owner": "Luis",
+            "ID": "L1",
+            "Company": "Lima",
+            "Contact": "Lu Ho",
+            "Phone": "555-0107",
+            "Email": "lu@example.com",
+            "Next Action": "Call",
+            "Next Contact": "2026-12-07",
+            "Flag": "DUE",
+            "Why": "New, never contacted: call today",
+            "Source": str(book),
+        }
+    ]
+
+
+def test_owner_is_case_and_space_insensitive(book):
+    code, out, _ = agenda(str(book), "--owner", "dAnA  ")
+    assert code == 0
+    assert out.startswith("Dana: 2 overdue, 3 due, 1 card\n")
+    assert "Luis" not in out
+
+
+def test_an_unknown_owner_says_who_there_is(book):
+    code, out, err = agenda(str(book), "--owner", "Dnaa")
+    assert code == 0
+    assert out == "Prospects: nothing due today (2026-12-07)\n"
+    assert err == (
+        "sheetsync: nothing due for owner 'Dnaa' (owners with something on their list: "
+        "Dana, Luis)\n"
+    )
+
+
+def test_ics_is_valid_for_both_parsers_with_stable_uids(book, tmp_path):
+    out_file = tmp_path / "agenda.ics"
+    assert agenda(str(book), "--format", "ics", "--output", str(out_file))[0] == 0
+    data = out_file.read_bytes()
+    strict = parse_ics(data)["VCALENDAR"][0]
+    events = strict["VEVENT"]
+    # every item due today on Monday, then the SCHEDULED one of the next 14 days on its day
+    assert [(e["DTSTART"], e["SUMMARY"]) for e in events] == [
+        ("20261207", "OVERDUE: Call - Echo\\, Ed Wu"),
+        ("20261207", "OVERDUE: Call - Delta\\, Di Ro"),
+        ("20261207", "DUE: Call - Gamma\\, Cy Ng"),
+        ("20261207", "DUE: Call - Beta\\, Bo Ek"),
+        ("20261207", "DUE: Call - Acme\\, Ann Lee"),
+        ("20261207", "CARD: Hand-written note - Fox\\, Flo Ma"),
+        ("20261207", "DUE: Call - Lima\\, Lu Ho"),
+        ("20261211", "SCHEDULED: Call - Hotel\\, Hy Jo"),
+    ]
+    assert unescape(events[0]["DESCRIPTION"]).startswith(
+        "Why: Working, 0 attempts: follow up 10-14 days after 2026-10-26\nOwner: Dana\n"
+    )
+    parsed = icalendar.Calendar.from_ical(data)
+    assert [str(e["uid"]) for e in parsed.walk("VEVENT")] == [e["UID"] for e in events]
+    assert all(e.decoded("dtend") - e.decoded("dtstart") == dt.timedelta(days=1)
+               for e in parsed.walk("VEVENT"))  # fmt: skip
+
+    # the next day, the same prospect keeps its UID (a calendar app updates the event)
+    result = CliRunner().invoke(main, ["agenda", str(book), "--format", "ics", "--today",
+                                       "2026-12-08"])  # fmt: skip
+    tomorrow = parse_ics(result.stdout_bytes)["VCALENDAR"][0]["VEVENT"]
+    by_summary = {e["SUMMARY"]: e["UID"] for e in tomorrow}
+    assert by_summary["OVERDUE: Call - Echo\\, Ed Wu"] == events[0]["UID"]
+
+
+def test_without_source_every_configured_source(book, tmp_path):
+    other = tmp_path / "other.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Prospects"
+    workbook.active.append(HEADERS)
+    workbook.active.append(["Z1", "Zulu", "", "", "", "Priya", "New", None, None, None])
+    workbook.save(other)
+    config = tmp_path / "sheetsync.toml"
+    config.write_text('[[sources]]\nsource = "team.xlsx"\n[[sources]]\nsource = "other.xlsx"\n')
+    code, out, _ = agenda("--config", str(config), "--format", "csv")
+    assert code == 0
+    assert [r["ID"] for r in csv.DictReader(io.StringIO(out))] == [*DANA_ORDER, "L1", "Z1"]
+
+
+def test_a_source_that_fails_is_reported_and_the_others_listed(book, tmp_path):
+    config = tmp_path / "sheetsync.toml"
+    config.write_text('[[sources]]\nsource = "missing.xlsx"\n[[sources]]\nsource = "team.xlsx"\n')
+    code, out, err = agenda("--config", str(config), "--format", "csv")
+    assert code == 1
+    assert "missing.xlsx" in err and "Traceback" not in err
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 7
+
+
+def test_no_source_and_no_sources_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = agenda()
+    assert code == 2
+    assert err == (
+        "sheetsync: error: no SOURCE given and the config has no [[sources]]: run "
+        "'sheetsync agenda FILE.xlsx'\n"
+    )
+
+
+def test_the_terminal_table_shows_cells_as_text(tmp_path, capsys):
+    """rich would read "[red]" or "[/]" in a cell as mark-up (or fail on it): shown as typed."""
+    from sheetsync.agenda import agenda_of, print_table
+    from sheetsync.config import Config
+    from sheetsync.sync import open_source
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Prospects"
+    workbook.active.append(HEADERS)
+    workbook.active.append(["M1", "[red]Acme[/]", "[/]", "", "", "Dana", "New", None, None, None])
+    path = tmp_path / "markup.xlsx"
+    workbook.save(path)
+    source = open_source(str(path), None, Config())
+    data = source.read()
+    source.close()
+    print_table([agenda_of(data, Config(), dt.date(2026, 12, 7), source.key)])
+    out = capsys.readouterr().out
+    assert "[red]Acme[/]" in out
+    assert "│ DUE " in out

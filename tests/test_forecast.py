@@ -1,0 +1,214 @@
+"""The forecast: the engine run forward day by day, every touch unanswered (hand-worked), and
+the ``sheetsync forecast`` command on a real workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import matplotlib.image
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from rulecases import r, sheet
+
+from sheetsync.cli import main
+from sheetsync.config import parse_config
+from sheetsync.forecast import by_period, forecast
+
+DANA_AT_2 = parse_config({"capacity": {"touches_per_day": 2}})
+ROWS = [
+    # A, B, C: a conversation on Fri 27 Nov: the next call 10-14 days later, Mon 7 - Fri 11 Dec
+    r(None, "2026-11-27", "Connected", id="A"),
+    r(None, "2026-11-27", "Connected", id="B"),
+    r(None, "2026-11-27", "Connected", id="C"),
+    # S: a stale lead: a card today, its note's call 5 workdays later
+    r("Stale", "2026-03-01", None, id="S"),
+]
+
+# Worked by hand, Dana at 2 touches a day, every touch unanswered:
+#   Mon 7   A, B called (C planned Tue 8: 2 a day); S's card (note sent Mon 7)
+#   Tue 8   A, B: no answer Mon 7, so the follow-up e-mail by the next workday, Tue 8; their
+#           window closes that day, so C (planned Tue 8, window to Fri 11) moves to Wed 9
+#   Wed 9   C called. A, B: e-mail sent Tue 8: follow up 10-14 days later, Fri 18 - Tue 22
+#   Thu 10  C's follow-up e-mail
+#   Fri 11  nothing
+#   Mon 14  S: the call 5 workdays after the note of Mon 7
+#   Tue 15  S's follow-up e-mail
+#   Wed 16, Thu 17  nothing (C: e-mail Thu 10, next Sun 20 - Thu 24: Mon 21)
+#   Fri 18  A, B called
+HAND = [
+    # day, calls, e-mails, check-ins, cards
+    ("2026-12-07", 2, 0, 0, 1),
+    ("2026-12-08", 0, 2, 0, 0),
+    ("2026-12-09", 1, 0, 0, 0),
+    ("2026-12-10", 0, 1, 0, 0),
+    ("2026-12-11", 0, 0, 0, 0),
+    ("2026-12-14", 1, 0, 0, 0),
+    ("2026-12-15", 0, 1, 0, 0),
+    ("2026-12-16", 0, 0, 0, 0),
+    ("2026-12-17", 0, 0, 0, 0),
+    ("2026-12-18", 2, 0, 0, 0),
+]
+
+
+def test_two_weeks_worked_by_hand():
+    frame = forecast(sheet(*ROWS), DANA_AT_2, dt.date(2026, 12, 7), weeks=2)
+    got = [
+        (d.isoformat(), calls, emails, checkins, cards)
+        for d, calls, emails, checkins, cards in frame[
+            ["day", "calls", "e-mails", "check-ins", "cards"]
+        ].itertuples(index=False)
+    ]
+    assert got == HAND
+    assert set(frame["owner"]) == {"Dana"}
+    assert frame["capacity"].tolist() == [2] * 10
+    assert frame["touches"].tolist() == [c + e + k for _, c, e, k, _ in HAND]
+    assert frame["over"].tolist() == [0] * 10
+
+
+def test_by_week_sums_the_days():
+    frame = by_period(forecast(sheet(*ROWS), DANA_AT_2, dt.date(2026, 12, 7), weeks=2), "week")
+    assert frame["week"].tolist() == [dt.date(2026, 12, 7), dt.date(2026, 12, 14)]
+    assert frame["calls"].tolist() == [3, 3]
+    assert frame["e-mails"].tolist() == [3, 1]
+    assert frame["cards"].tolist() == [1, 0]
+    assert frame["capacity"].tolist() == [10, 10]
+    assert frame["days_over"].tolist() == [0, 0]
+
+
+def test_over_capacity_and_days_off_are_shown():
+    """Dana at 1 a day, off Tue 8. Worked by hand:
+
+    Mon 7   A called; B planned Wed 9, C Thu 10 (window Mon 7 - Fri 11 on her days).
+    Tue 8   her day off: nothing. A's follow-up e-mail (by the next workday, Tue 8) rolls to
+            Wed 9, the end of its window: B moves on to the next day with room, Fri 11.
+    Wed 9   the team's last workday was Tue 8, so A's e-mail step has lapsed (the rules:
+            follow up 10-14 days after Mon 7): nothing.
+    Thu 10  C called.
+    Fri 11  B called, and C's follow-up e-mail: both windows end that day: 2, over 1."""
+    config = parse_config(
+        {"capacity": {"touches_per_day": 1}, "owners": {"Dana": {"days_off": ["2026-12-08"]}}}
+    )
+    frame = forecast(sheet(*ROWS[:3]), config, dt.date(2026, 12, 7), weeks=1)
+    columns = ["day", "touches", "capacity", "over", "day_off"]
+    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
+    assert days == {
+        "2026-12-07": [1, 1, 0, 0],
+        "2026-12-08": [0, 0, 0, 1],
+        "2026-12-09": [0, 1, 0, 0],
+        "2026-12-10": [1, 1, 0, 0],
+        "2026-12-11": [2, 1, 1, 0],
+    }
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def _workbook(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Prospects"
+    headers = ["ID", "Company", "Owner", "Stage", "Last Contact", "Last Outcome"]
+    ws.append(headers)
+    for row in ROWS:
+        ws.append(
+            [
+                row.get(h) if h != "Last Contact" else dt.datetime.combine(row[h], dt.time())
+                for h in headers
+            ]
+        )
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def book(tmp_path):
+    return _workbook(tmp_path / "team.xlsx")
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "sheetsync.toml"
+    path.write_text("[capacity]\ntouches_per_day = 2\n", encoding="utf-8")
+    return path
+
+
+def test_forecast_command_prints_a_table_and_writes_nothing(tmp_path, book, config):
+    before = book.read_bytes()
+    result = CliRunner().invoke(
+        main,
+        ["forecast", str(book), "--config", str(config), "--today", "2026-12-07", "--weeks", "2"],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"{book}: touches planned per day from 2026-12-07, 2 weeks"
+    assert lines[1] == "Dana"
+    assert lines[2].split() == [
+        "day", "calls", "e-mails", "check-ins", "cards", "touches", "capacity", "over"
+    ]  # fmt: skip
+    assert lines[3].split() == ["Mon", "2026-12-07", "2", "0", "0", "1", "2", "2"]
+    assert book.read_bytes() == before
+
+
+def test_forecast_command_csv_json_and_chart(tmp_path, book, config):
+    args = ["forecast", str(book), "--config", str(config), "--today", "2026-12-07"]
+    csv = CliRunner().invoke(main, [*args, "--weeks", "1", "--format", "csv"])
+    assert csv.exit_code == 0, csv.output
+    assert csv.output.splitlines()[:2] == [
+        "owner,day,calls,e-mails,check-ins,cards,touches,capacity,over,day_off,days_over",
+        "Dana,2026-12-07,2,0,0,1,2,2,0,0,0",
+    ]
+    out = CliRunner().invoke(main, [*args, "--by", "week", "--format", "json"])
+    weeks = json.loads(out.output)
+    assert len(weeks) == 6
+    assert weeks[0]["week"].startswith("2026-12-07") and weeks[0]["calls"] == 3
+    chart = tmp_path / "forecast.png"
+    drawn = CliRunner().invoke(main, [*args, "--chart", str(chart)])
+    assert drawn.exit_code == 0, drawn.output
+    assert f"chart written to {chart}" in drawn.output
+    height, width, _ = matplotlib.image.imread(chart).shape
+    assert width > 800 and height > 200
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--weeks", "0"], "Invalid value for '--weeks'"),
+        (["--by", "month"], "Invalid value for '--by'"),
+        (["--chart", "out.jpg"], "--chart out.jpg: give a file name ending in .png"),
+        (["--chart", "no/such/dir/out.png"], "--chart no/such/dir/out.png: its folder does not"),
+    ],
+)
+def test_forecast_command_bad_arguments(book, extra, message):
+    result = CliRunner().invoke(main, ["forecast", str(book), *extra])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_forecast_command_bad_capacity_names_the_key(tmp_path, book):
+    path = tmp_path / "bad.toml"
+    path.write_text("[owners.Dana]\nworkdays = ['Mon', 'Funday']\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["forecast", str(book), "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "sheetsync: error: config key 'owners.Dana.workdays': 'Funday' is not a weekday "
+        "(Mon ... Sun)\n"
+    )
+
+
+def test_sync_json_reports_the_overloads(tmp_path, book):
+    """Dana at 1 a day on Fri 11 Dec, the last day of A's, B's and C's window (the stale
+    lead's card does not count): 3 touches that day."""
+    path = tmp_path / "one.toml"
+    path.write_text("[capacity]\ntouches_per_day = 1\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["sync", str(book), "--config", str(path), "--today", "2026-12-11", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["sources"][0]
+    assert report["overloads"] == [
+        {"owner": "Dana", "day": "2026-12-11", "planned": 3, "capacity": 1}
+    ]
+    assert report["warnings"] == ["over capacity: Dana (1 a day) on 2026-12-11 (3 planned)"]
