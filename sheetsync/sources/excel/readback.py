@@ -221,9 +221,11 @@ class _Child:
     def kill(self) -> None:
         if self.process.returncode is None:
             self.process.kill()
-            self.queue.put(None)
+            self.queue.put(None)  # the pump drains the queue into the broken pipe, then ends
             self.thread.join()
             self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
 
 class ChildSheetChecker(SheetChecker):
