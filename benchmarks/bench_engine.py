@@ -200,6 +200,8 @@ def engine_at(rev: str):
             check=True,
         ).stdout
         text = text.replace("sheetsync.engine.", "engine_before.")
+        # modules renamed since: the cell parsers (sheetsync/cells.py) are cellvalues.py
+        text = text.replace("from sheetsync.cells import", "from sheetsync.cellvalues import")
         (folder / "engine_before" / name).write_text(text, encoding="utf-8")
     sys.path.insert(0, str(folder))
     import engine_before

@@ -41,6 +41,7 @@ from bench_excel import generate  # noqa: E402
 from fakegraph import FakeGraph, Servers  # noqa: E402
 
 from sheetsync.config import Config  # noqa: E402
+from sheetsync.schema import col_letter  # noqa: E402
 from sheetsync.sources.base import Cell  # noqa: E402
 from sheetsync.sources.excel import ExcelSource  # noqa: E402
 from sheetsync.sources.http import RetryPolicy  # noqa: E402
@@ -105,15 +106,6 @@ def local_seconds(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def _letters(col: int) -> str:
-    out = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
 def naive(fake: FakeGraph, item_path: str, rows: dict[int, dict[int, Cell]], limit: int) -> Cost:
     """usedRange once, then a PATCH of each changed row's cells, up to ``limit`` rows."""
     fake.clear_log()
@@ -125,7 +117,7 @@ def naive(fake: FakeGraph, item_path: str, rows: dict[int, dict[int, Cell]], lim
         cells = rows[row]
         low, high = min(cells), max(cells)
         values = [[_json(cells.get(col)) for col in range(low, high + 1)]]
-        address = f"{_letters(low)}{row + 1}:{_letters(high)}{row + 1}"
+        address = f"{col_letter(low)}{row + 1}:{col_letter(high)}{row + 1}"
         session.patch(f"{base}/range(address='{address}')", json={"values": values}, timeout=30)
     return _cost(fake, started)
 

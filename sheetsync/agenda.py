@@ -8,7 +8,7 @@ first, then the oldest window (earliest Next Contact), then sheet order. The cal
 Example::
 
     source = open_source("prospects.xlsx", None, config)
-    agenda = agenda_of(source.read(), config, today, source.key)
+    agenda = read_agenda(source.read(), config, today, source.key)
     for owner, items in agenda.by_owner().items():
         print(owner, [item.id for item in items])
 """
@@ -19,19 +19,20 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from sheetsync import choices
 from sheetsync.cellvalues import map_unique, owner_key, text_key
 from sheetsync.config import Config
-
-# The one place that knows how a sync decides: (SheetData, Config, today) -> outputs per row.
-from sheetsync.plan import SyncResult
-from sheetsync.read import UNASSIGNED
-from sheetsync.schema import normalize
+from sheetsync.decide import decide_sheet
+from sheetsync.engine import Decisions
+from sheetsync.read import FORMULA_START, UNASSIGNED, Sheet, read_sheet
 from sheetsync.sources.base import SheetData
-from sheetsync.sync import plan_sync
 
 #: what a rep does today, in the order the list shows it
 TODAY_FLAGS: tuple[str, ...] = ("OVERDUE", "DUE", "CARD")
@@ -153,80 +154,67 @@ def counts(items: Iterable[Item]) -> dict[str, int]:
     return {flag: found[flag] for flag in (*TODAY_FLAGS, "SCHEDULED", "CHECK") if flag in found}
 
 
-def decide(data: SheetData, config: Config, today: dt.date) -> SyncResult:
-    """Decide every row of ``data`` exactly as a sync would (nothing is written)."""
-    return plan_sync(data, config, today)
+def read_agenda(data: SheetData, config: Config, today: dt.date, source: str) -> Agenda:
+    """Read and decide every row of ``data`` exactly as a sync would (the same stages, without
+    planning any write), then list them."""
+    sheet = read_sheet(data, config)
+    decisions = decide_sheet(sheet, data, config, today).decisions
+    return agenda_of(data, sheet, decisions, today, source)
 
 
 def agenda_of(
-    data: SheetData,
-    config: Config,
-    today: dt.date,
-    source: str,
-    result: SyncResult | None = None,
+    data: SheetData, sheet: Sheet, decisions: Decisions, today: dt.date, source: str
 ) -> Agenda:
-    """The agenda of one worksheet; ``result``: the sync's own decisions when it just ran."""
-    if result is None:
-        result = decide(data, config, today)
-    out = result.outputs
-    layout = result.layout
+    """The agenda of one worksheet from its read and decide stages (a sync's own, when the
+    digest follows it: ``run.result.sheet``, ``run.result.decided.decisions``)."""
+    flags, next_contact = decisions.flag, decisions.next_contact
+    horizon = np.datetime64(today + dt.timedelta(days=UPCOMING_DAYS), "D")
+    listed_mask = np.zeros(len(flags), dtype=bool)
+    for flag in _LISTED:
+        listed_mask |= flags == flag
+    listed_mask &= (flags != "SCHEDULED") | (next_contact <= horizon)
+    listed = np.flatnonzero(listed_mask).tolist()
     rows = data.rows
-    horizon = today + dt.timedelta(days=UPCOMING_DAYS)
-    flags, next_contacts = out["flag"], out["next_contact"]
-    listed = [
-        row
-        for row, flag in enumerate(flags)
-        if flag in _LISTED
-        and (flag != "SCHEDULED" or (next_contacts[row] and next_contacts[row] <= horizon))
-    ]
 
-    def column(name: str, parse: Callable[[Any], str] = text_key) -> list[str]:
-        """The listed rows' cells of field ``name`` (each distinct value parsed once)."""
-        col = layout.col(name)
+    def column(name: str) -> list[str]:
+        """The listed rows' cells of field ``name`` as text (each distinct value once)."""
+        col = sheet.layout.col(name)
         if col is None:
             return [""] * len(listed)
         cells = [rows[row][col] if col < len(rows[row]) else None for row in listed]
-        return map_unique(cells, parse)
+        return map_unique(cells, text_key)
 
     company, contact, phone, email = map(column, ("company", "contact", "phone", "email"))
-    priority = column("priority", lambda cell: normalize(cell).upper())
-    owners = _owner_names(rows, layout.col("owner"))
+    priority = [_PRIORITY[code] for code in sheet.prospects.priority[listed].tolist()]
+    days = next_contact[listed].astype(object).tolist()
+    flag_of, action, why = (a[listed].tolist() for a in (flags, decisions.action, decisions.why))
+    owners, ids = sheet.owner_names, sheet.ids
 
     agenda = Agenda(source=source, title=data.title, today=today)
     by_flag = {"SCHEDULED": agenda.upcoming, "CHECK": agenda.checks}
     for at, row in enumerate(listed):
-        flag = flags[row]
         item = Item(
             owner=owners[row],
-            id=result.ids[row],
+            id=ids[row],
             company=company[at],
             contact=contact[at],
             phone=phone[at],
             email=email[at],
-            next_action=out["next_action"][row] or "",
-            next_contact=next_contacts[row],
-            flag=flag,
-            why=out["why"][row] or "",
+            next_action=action[at] or "",
+            next_contact=days[at],
+            flag=flag_of[at],
+            why=why[at] or "",
             priority=priority[at],
             row=row + 2,
         )
-        by_flag.get(flag, agenda.items).append(item)
+        by_flag.get(item.flag, agenda.items).append(item)
     agenda.items.sort(key=_list_order)
     agenda.upcoming.sort(key=lambda i: (i.next_contact, i.priority != "A", i.row))
     return agenda
 
 
-def _owner_names(rows: Sequence[Sequence[Any]], col: int | None) -> list[str]:
-    """Each row's owner as first spelled in the sheet (spaces collapsed), as the sync's
-    summary and filter views show it; UNASSIGNED for a blank cell."""
-    cells = [row[col] if col is not None and col < len(row) else None for row in rows]
-    first: dict[str, str] = {}
-
-    def name(cell: Any) -> str:
-        text = " ".join(text_key(cell).split())
-        return first.setdefault(owner_key(text), text) or UNASSIGNED
-
-    return map_unique(cells, name)  # distinct cells in sheet order: first spellings win
+#: a priority code of the read stage -> its letter ("" for blank or not a priority)
+_PRIORITY = ("", *choices.PRIORITIES)
 
 
 def _list_order(item: Item) -> tuple[Any, ...]:
@@ -283,19 +271,37 @@ def plain_lines(agenda: Agenda, limit: int | None = None) -> list[str]:
     return lines[:-1]
 
 
+def plain_text(agendas: Sequence[Agenda]) -> str:
+    """Every agenda's plain lines; with several sheets, each list headed by its sheet (no
+    sheet read: nothing)."""
+    blocks = []
+    for agenda in agendas:
+        heading = [f"== {agenda.title} in {agenda.source} =="] if len(agendas) > 1 else []
+        blocks.append("\n".join([*heading, *plain_lines(agenda)]))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
 def to_csv(agendas: Sequence[Agenda]) -> str:
+    """One row per prospect: COLUMNS, then the Source (as the JSON names it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow((*COLUMNS, "Source"))
     for agenda in agendas:
         for item in agenda.items:
-            writer.writerow([_csv_safe(v) for v in item.values()])
+            writer.writerow([_csv_safe(v) for v in (*item.values(), agenda.source)])
     return out.getvalue()
 
 
 def _csv_safe(text: str) -> str:
-    """A cell a spreadsheet opening the CSV must not read as a formula."""
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    """A cell a spreadsheet opening the CSV must not read as a formula gets a leading ``'``;
+    a phone number in international form (``+44 20 7946 0958``: no letters, nothing a
+    spreadsheet can run) stays as it is."""
+    if text.startswith(FORMULA_START) and not _PHONE.fullmatch(text):
+        return "'" + text
+    return text
+
+
+_PHONE = re.compile(r"\+[\d (][\d ().-]*")
 
 
 def to_json(agendas: Sequence[Agenda]) -> str:
@@ -311,7 +317,7 @@ def to_json(agendas: Sequence[Agenda]) -> str:
 
 def print_table(agendas: Sequence[Agenda]) -> None:
     """The agenda as rich tables, one per owner, for a person at a terminal (every column of
-    the CSV, two facts to a cell so that 80 columns stay readable)."""
+    the CSV, two facts to a cell so that 80 columns stay readable; the Why is never cut)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text  # cells are plain text: "[red]" in a cell is not mark-up
@@ -322,20 +328,17 @@ def print_table(agendas: Sequence[Agenda]) -> None:
         if not grouped:
             console.print(Text(f"{agenda.title}: nothing due today ({agenda.today.isoformat()})"))
         for owner, items in grouped.items():
-            table = Table(
-                title=Text(f"{owner}: {summary(items)} ({agenda.title})"), show_lines=True
-            )
-            table.add_column("Flag", no_wrap=True)
-            table.add_column("ID", no_wrap=True)
-            table.add_column("Company / Contact", overflow="fold")
-            table.add_column("Phone / E-mail", overflow="fold")
-            table.add_column("Next Action / Contact")
-            table.add_column("Why", ratio=1)
+            where = f"{agenda.title} in {agenda.source}" if len(agendas) > 1 else agenda.title
+            table = Table(title=Text(f"{owner}: {summary(items)} ({where})"), show_lines=True)
+            table.add_column("Flag / ID", no_wrap=True)
+            table.add_column("Company / Contact", overflow="fold", ratio=3)
+            table.add_column("Phone / E-mail", overflow="fold", ratio=3)
+            table.add_column("Next Action / Contact", ratio=2)
+            table.add_column("Why", overflow="fold", ratio=5)  # never cut: the reason to call
             for item in items:
                 when = item.next_contact.isoformat() if item.next_contact else ""
                 cells = (
-                    item.flag,
-                    item.id + (" (A)" if item.priority == "A" else ""),
+                    item.flag + "\n" + item.id + (" (A)" if item.priority == "A" else ""),
                     "\n".join(p for p in (item.company, item.contact) if p),
                     "\n".join(p for p in (item.phone, item.email) if p),
                     "\n".join(p for p in (item.next_action, when) if p),

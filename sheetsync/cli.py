@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -48,9 +49,26 @@ def _setup_logging(verbose: bool, quiet: bool, log_file: str | None) -> None:
     )
 
 
-def _fail(error: SheetsyncError) -> None:
+def _fail(error: SheetsyncError) -> NoReturn:
     click.echo(f"sheetsync: error: {error}", err=True)
     sys.exit(error.exit_code)
+
+
+def _source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """SOURCE, --sheet and --config: where ``sync`` and ``agenda`` find their sheets."""
+    options = (
+        click.argument("source", required=False),
+        click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first)."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
+        ),
+    )
+    for option in reversed(options):  # as if stacked above the command, in this order
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,14 +78,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -95,22 +106,11 @@ def sync(
 ) -> None:
     """Sync SOURCE (an .xlsx/.xlsm path, a Google Sheets URL or gsheet:KEY, a OneDrive or
     SharePoint link), or every [[sources]] entry of the config."""
-    from dataclasses import replace
-
     from sheetsync import report as reports
     from sheetsync.sync import open_source, sync_source
 
     _setup_logging(verbose, quiet, log_file)
-    try:
-        config = load_config(config_path)
-        if credentials:
-            config = replace(config, credentials=credentials)
-            config = replace(config, microsoft=replace(config.microsoft, credentials=credentials))
-        day = today_in(config, today)
-        targets = _targets(source, sheet, config, "sync")
-    except SheetsyncError as ex:
-        _fail(ex)
-        return
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "sync")
 
     done, errors, exit_code = [], [], 0
     deliveries: dict[str, dict] = {}
@@ -170,7 +170,8 @@ def _deliver(
     from sheetsync.notify.links import link_maker
 
     try:
-        agenda = agenda_of(result.data, config, day, result.source, result.result)
+        stages = result.result  # the sync's own stages: nothing decided twice
+        agenda = agenda_of(result.data, stages.sheet, stages.decided.decisions, day, result.source)
         return deliver(agenda, config, link_maker(opened, result.data.title), resend=resend)
     except Exception as ex:  # the sync is saved: say so, and exit 4 for cron
         # (the exception's text is not shown: it could hold the webhook's secret URL)
@@ -188,14 +189,7 @@ def _deliver(
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--owner", help="Only this rep's list (case and spaces do not count).")
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option(
@@ -224,21 +218,11 @@ def agenda(
 ) -> None:
     """List what each rep does today (OVERDUE, DUE, CARD), deciding every row as a sync
     would; never writes the sheet. Without SOURCE: every [[sources]] entry."""
-    from dataclasses import replace
-
     from sheetsync import agenda as agendas
     from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
-    try:
-        config = load_config(config_path)
-        if credentials:
-            config = replace(config, credentials=credentials)
-        day = today_in(config, today)
-        targets = _targets(source, sheet, config, "agenda")
-    except SheetsyncError as ex:
-        _fail(ex)
-        return
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "agenda")
     found, exit_code = [], 0
     for spec, sheet_name in targets:
         try:
@@ -247,14 +231,14 @@ def agenda(
                 data = opened.read()
             finally:
                 opened.close()
-            found.append(agendas.agenda_of(data, config, day, opened.key))
+            found.append(agendas.read_agenda(data, config, day, opened.key))
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
             click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
     if owner is not None:
         every = sorted({i.owner for a in found for i in (*a.items, *a.upcoming, *a.checks)})
         found = [a.only(owner) for a in found]
-        if not any(a.items or a.upcoming for a in found):
+        if found and not any(a.items or a.upcoming for a in found):
             click.echo(
                 f"sheetsync: nothing due for owner {owner!r} "
                 f"(owners with something on their list: {', '.join(every) or 'none'})",
@@ -272,7 +256,7 @@ def agenda(
         agendas.print_table(found)
         sys.exit(exit_code)
     else:
-        payload = "\n\n".join("\n".join(agendas.plain_lines(a)) for a in found) + "\n"
+        payload = agendas.plain_text(found)
     data_bytes = payload.encode("utf-8") if isinstance(payload, str) else payload
     if output is None:
         sys.stdout.buffer.write(data_bytes)
@@ -283,6 +267,28 @@ def agenda(
         except OSError as ex:
             _fail(UsageError(f"cannot write {output}: {ex.strerror or ex}"))
     sys.exit(exit_code)
+
+
+def _settings(
+    config_path: str | None,
+    credentials: str | None,
+    today: str | None,
+    source: str | None,
+    sheet: str | None,
+    command: str,
+) -> tuple[Config, dt.date, list[tuple[str, str | None]]]:
+    """The config (``--credentials`` over its own), today, and the sources to run; a usage
+    or config error ends the command (exit 2) before any source is opened."""
+    from dataclasses import replace
+
+    try:
+        config = load_config(config_path)
+        if credentials:
+            config = replace(config, credentials=credentials)
+            config = replace(config, microsoft=replace(config.microsoft, credentials=credentials))
+        return config, today_in(config, today), _targets(source, sheet, config, command)
+    except SheetsyncError as ex:
+        _fail(ex)
 
 
 def _targets(

@@ -7,6 +7,7 @@ that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import tomllib
@@ -35,37 +36,37 @@ class Window:
 
 @dataclass(frozen=True)
 class Rules:
-    """The cadence numbers (PRODUCT.md, "The cadence rules"). Defaults are the seeds' numbers."""
+    """The cadence numbers (README, "The rules"), with their defaults."""
 
     #: rule 0: a blank Stage is Stale when the last contact is this many days ago or more
     stale_after_days: int = 180
     #: rule 4: window of a requested call-back, in workdays after the asked day
     callback_workdays: int = 2
-    #: rule 5: customers' check-in call, days after the last contact (seed 004, repeat business)
+    #: rule 5: customers' check-in call, days after the last contact (repeat business)
     customer_days: Window = Window(90, 104)
-    #: rule 6: lost / not now check-in, calendar months after the last contact (seed 000)
+    #: rule 6: lost / not now check-in, calendar months after the last contact
     lost_months: int = 6
     #: rule 6: the check-in window stays open this many days after it opens
     lost_extra_days: int = 14
-    #: rule 7: cards per owner flagged CARD at once (seed 003, 5+5+5)
+    #: rule 7: cards per owner flagged CARD at once (5+5+5)
     cards_per_day: int = 5
-    #: rule 7: the call follows the note after exactly this many workdays (seed 003)
+    #: rule 7: the call follows the note after exactly this many workdays
     note_call_workdays: int = 5
     #: rule 7: a Note Sent older than the last contact and more than this many days ago is an
     #: earlier cycle
     note_cycle_days: int = 180
-    #: rule 8: cut-bait limits of unanswered attempts per stage (seed 002)
+    #: rule 8: cut-bait limits of unanswered attempts per stage
     cut_bait: dict[str, int] = field(default_factory=lambda: {"new": 3, "working": 8, "stale": 3})
-    #: rule 8: Priority A re-try window, calendar months after the last contact (seed 002)
+    #: rule 8: Priority A re-try window, calendar months after the last contact
     retry_months: Window = Window(6, 8)
     #: rule 8: a cut row recycles into the stale pool this many days after its last contact
     #: (0 = never)
     recycle_after_days: int = 180
-    #: rule 9: the next touch, days after the last contact (seed 001: ten days to two weeks)
+    #: rule 9: the next touch, days after the last contact (ten days to two weeks)
     followup_days: Window = Window(10, 14)
     #: rule 9: with Contact Every n, the window is n to n + this
     contact_every_slack_days: int = 4
-    #: rule 9: windows per buyer phase (seed 004), days after the last contact
+    #: rule 9: windows per buyer phase, days after the last contact
     phase_days: dict[str, Window] = field(
         default_factory=lambda: {
             "need": Window(30, 44),
@@ -434,7 +435,25 @@ def parse_config(data: dict[str, Any], base_dir: Path | None = None) -> Config:
             raise _fail(key, "unknown key (see templates/sheetsync.toml)")
     if "capacity" in data or "owners" in data:
         out["capacity"] = parse_capacity(data.get("capacity", {}), data.get("owners", {}))
-    return replace(defaults, **out)
+    config = replace(defaults, **out)
+    _check_owner_addresses(config)
+    return config
+
+
+def _check_owner_addresses(config: Config) -> None:
+    """An ``[owners.NAME]`` address is used by e-mail only: without an SMTP server it is never
+    used, and the log says so (a warning: e-mail may be off on purpose for a while)."""
+    if config.notify.smtp_host:
+        return
+    for settings in config.owners.values():
+        for key in ("email", "manager"):
+            if getattr(settings, key):
+                logging.getLogger(__name__).warning(
+                    "config: [owners.%s] %s is not used: no e-mail is sent without "
+                    "[notify] smtp_host",
+                    settings.name,
+                    key,
+                )
 
 
 def _address(key: str, value: Any) -> str:

@@ -2,7 +2,7 @@
 
 ``sheetsync demo`` writes :func:`write_demo_workbook` and syncs it. Every name, company, email
 (``@example.com``) and phone number (``555-01xx``) is invented. The rows are chosen so that a
-sync on a **weekday** ``today`` shows every flag of PRODUCT.md and exercises every rule:
+sync on a **weekday** ``today`` shows every flag the README lists and exercises every rule:
 :func:`demo_expected` gives the flag and Next Action each row is meant to get.
 
 Dates are offsets from ``today`` moved back to the previous workday when they land on a

@@ -1,4 +1,4 @@
-"""Flag -> row highlight, shared by both writers (PRODUCT.md, "Flags and what each row gets")."""
+"""Flag -> row highlight, shared by both writers (README, "Flags")."""
 
 from sheetsync.sources.base import HighlightRule
 

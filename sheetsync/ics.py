@@ -1,7 +1,8 @@
 """An agenda as an RFC 5545 calendar (``sheetsync agenda --format ics``, the digest's
 attachment): one all-day VEVENT per item due today and per SCHEDULED item of the next two
-weeks. Each event's UID is derived from the source and the row's ID, so importing tomorrow's
-file updates yesterday's events instead of adding copies."""
+weeks. Each event's UID is derived from the source and the row's ID, and its SEQUENCE goes up
+by one a day, so importing tomorrow's file updates yesterday's events instead of adding
+copies."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from icalendar import Calendar, Event
 from sheetsync.agenda import Agenda, Item
 
 PRODID = "-//sheetsync//agenda//EN"
+SEQUENCE_EPOCH = dt.date(2000, 1, 1)
 
 
 def uid(source: str, row_id: str) -> str:
@@ -23,10 +25,19 @@ def uid(source: str, row_id: str) -> str:
     return f"{digest}@sheetsync"
 
 
+def sequence(today: dt.date) -> int:
+    """The version of an event in the list of ``today``: days since 2000-01-01, so each day's
+    file is newer than the day before's, and a calendar app takes its date as a change (an app
+    may keep the old date of an event whose SEQUENCE did not go up)."""
+    return (today - SEQUENCE_EPOCH).days
+
+
 def _event(agenda: Agenda, item: Item, day: dt.date, stamp: dt.datetime) -> Event:
     event = Event()
     event.add("uid", uid(agenda.key, item.id))
+    event.add("sequence", sequence(agenda.today))
     event.add("dtstamp", stamp)
+    event.add("last-modified", stamp)
     event.add("dtstart", day)
     event.add("dtend", day + dt.timedelta(days=1))
     event.add("summary", f"{item.flag}: {item.next_action or 'Follow up'} - {item.who}")

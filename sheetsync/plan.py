@@ -36,6 +36,9 @@ class SyncResult:
     summary: Summary
     layout: Layout
     ids: list[str]
+    #: the stages this plan was made from (the digest lists each rep's rows from them)
+    sheet: Sheet
+    decided: SheetDecisions
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -87,7 +90,15 @@ def plan_writes(
         owner_col=owner_col,
         owners=tuple(o for o in summary.owners if o != UNASSIGNED) if owner_col is not None else (),
     )
-    return SyncResult(plan=plan, outputs=outputs, summary=summary, layout=layout, ids=ids)
+    return SyncResult(
+        plan=plan,
+        outputs=outputs,
+        summary=summary,
+        layout=layout,
+        ids=ids,
+        sheet=sheet,
+        decided=decided,
+    )
 
 
 def _same_text(current: Cell, new: Cell, epoch: dt.date) -> bool:

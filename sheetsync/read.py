@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from operator import itemgetter
 
 import numpy as np
@@ -112,6 +113,21 @@ def _duplicates(ids: Sequence[str], blank: np.ndarray, problems: Problems) -> np
     return dup
 
 
+def owner_names(cells: Sequence[Cell], blank: np.ndarray) -> list[str]:
+    """Each row's owner as the prospects first spell it (spaces collapsed: rows of "dana" and
+    " Dana " are all "dana" when "dana" comes first; a ``blank`` row, skipped by the sync,
+    names no one), UNASSIGNED for a blank cell: the one name the sync's summary, its filter
+    views, the agenda and the digests show."""
+    first: dict[str, str] = {}
+
+    def name(cell: Cell) -> str:
+        text = " ".join(text_key(cell).split())
+        return first.setdefault(owner_key(text), text) or UNASSIGNED
+
+    map_unique(list(compress(cells, (~blank).tolist())), name)  # sheet order: first ones win
+    return map_unique(cells, name)
+
+
 def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
     """Typed columns of the sheet, with its IDs (blank ones filled) and owners."""
     rows, n = data.rows, len(data.rows)
@@ -128,7 +144,7 @@ def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
 
     owners_raw = col("owner")
     owner_codes, _ = factorize(np.array(map_unique(owners_raw, owner_key), dtype=object))
-    owner_names = map_unique(owners_raw, lambda v: " ".join(text_key(v).split()) or UNASSIGNED)
+    names = owner_names(owners_raw, blank)
 
     epoch, order = data.epoch, config.date_order
     prospects = Prospects(
@@ -158,4 +174,4 @@ def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
     )
     prospects.problems[:] = ["; ".join(p) for p in problems.rows]
     prospects.problems[blank] = ""
-    return Sheet(layout, prospects, read_ids, ids, assigned, duplicate, owner_names)
+    return Sheet(layout, prospects, read_ids, ids, assigned, duplicate, names)

@@ -62,14 +62,20 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
         from sheetsync.sources.msgraph.source import MicrosoftSource
 
         return MicrosoftSource.from_config(spec, sheet, config)
+    web = spec.startswith(("http://", "https://"))
     suffix = Path(spec).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
+    if not web and suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
         from sheetsync.sources.excel import ExcelSource
 
         return ExcelSource(spec, sheet, backups=config.backups)
 
     from sheetsync.sources.gsheets import GoogleSheetSource, is_google_source
 
+    if web and not is_google_source(spec):  # never taken for a local path
+        raise UsageError(
+            "a web address that is neither a OneDrive/SharePoint link nor a Google Sheets URL: "
+            "download the workbook and sync the file, or give its OneDrive or SharePoint link"
+        )
     if is_google_source(spec):
         return GoogleSheetSource(
             spec, sheet, credentials=config.credentials or None, retry_seconds=config.retry_seconds
@@ -95,7 +101,7 @@ def _write_or_resync(
         except SourceChanged as ex:
             if attempt == RESYNC_ATTEMPTS:
                 raise SourceChanged(
-                    f"{source.key} was saved by someone else {attempt + 1} times while it was "
+                    f"it was saved by someone else {attempt + 1} times while it was "
                     "being synced: someone is editing it; nothing was written, run the sync "
                     "again later"
                 ) from ex

@@ -15,7 +15,11 @@ import pytest
 from click.testing import CliRunner
 from ics_strict import parse_ics, unescape
 
+from sheetsync.agenda import Agenda, print_table, read_agenda
 from sheetsync.cli import main
+from sheetsync.config import Config
+from sheetsync.demo_data import write_demo_workbook
+from sheetsync.sync import open_source
 
 MONDAY = "2026-12-07"
 HEADERS = ["ID", "Company", "Contact", "Phone", "Email", "Owner", "Stage", "Priority",
@@ -55,17 +59,32 @@ ROWS = [
 DANA_ORDER = ["D5", "D4", "D3", "D2", "D1", "D6"]
 
 
-@pytest.fixture
-def book(tmp_path: Path) -> Path:
+def write_book(path: Path, rows: list[list], text: tuple[str, ...] = ()) -> Path:
+    """A Prospects sheet of HEADERS and ``rows``; the ``text`` cells ("B2") stay text even
+    when they start with "=" (as pasted by a rep, not typed as a formula)."""
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Prospects"
     sheet.append(HEADERS)
-    for row in ROWS:
+    for row in rows:
         sheet.append(row)
-    path = tmp_path / "team.xlsx"
+    for cell in text:
+        sheet[cell].data_type = "s"
     workbook.save(path)
     return path
+
+
+def listed(path: Path, today: dt.date = dt.date(2026, 12, 7)) -> Agenda:
+    """``path``'s agenda as ``sheetsync agenda`` builds it."""
+    source = open_source(str(path), None, Config())
+    data = source.read()
+    source.close()
+    return read_agenda(data, Config(), today, source.key)
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return write_book(tmp_path / "team.xlsx", ROWS)
 
 
 def agenda(*args: str) -> tuple[int, str, str]:
@@ -119,7 +138,7 @@ def test_csv_has_one_row_per_prospect_with_its_owner(book):
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["Owner", "ID", "Company", "Contact", "Phone", "Email",
-                             "Next Action", "Next Contact", "Flag", "Why"]  # fmt: skip
+                             "Next Action", "Next Contact", "Flag", "Why", "Source"]  # fmt: skip
     assert [(r["Owner"], r["ID"], r["Flag"]) for r in rows] == [
         ("Dana", "D5", "OVERDUE"), ("Dana", "D4", "OVERDUE"), ("Dana", "D3", "DUE"),
         ("Dana", "D2", "DUE"), ("Dana", "D1", "DUE"), ("Dana", "D6", "CARD"),
@@ -196,20 +215,26 @@ def test_ics_is_valid_for_both_parsers_with_stable_uids(book, tmp_path):
     tomorrow = parse_ics(result.stdout_bytes)["VCALENDAR"][0]["VEVENT"]
     by_summary = {e["SUMMARY"]: e["UID"] for e in tomorrow}
     assert by_summary["OVERDUE: Call - Echo\\, Ed Wu"] == events[0]["UID"]
+    # ... and is a newer version of it: SEQUENCE up by one a day (days since 2000-01-01)
+    assert {e["SEQUENCE"] for e in events} == {"9837"}
+    assert {e["SEQUENCE"] for e in tomorrow} == {"9838"}
 
 
 def test_without_source_every_configured_source(book, tmp_path):
     other = tmp_path / "other.xlsx"
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "Prospects"
-    workbook.active.append(HEADERS)
-    workbook.active.append(["Z1", "Zulu", "", "", "", "Priya", "New", None, None, None])
-    workbook.save(other)
+    write_book(other, [["Z1", "Zulu", "", "", "", "Priya", "New", None, None, None]])
     config = tmp_path / "sheetsync.toml"
     config.write_text('[[sources]]\nsource = "team.xlsx"\n[[sources]]\nsource = "other.xlsx"\n')
     code, out, _ = agenda("--config", str(config), "--format", "csv")
     assert code == 0
-    assert [r["ID"] for r in csv.DictReader(io.StringIO(out))] == [*DANA_ORDER, "L1", "Z1"]
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["ID"] for r in rows] == [*DANA_ORDER, "L1", "Z1"]
+    # each row says which sheet it is in, and so does each list of the plain output
+    assert [r["Source"] for r in rows] == [str(book)] * 7 + [str(other)]
+    code, out, _ = agenda("--config", str(config))
+    assert code == 0
+    assert out.startswith(f"== Prospects in {book} ==\nDana: 2 overdue, 3 due, 1 card\n")
+    assert f"\n\n== Prospects in {other} ==\nPriya: 1 due\n" in out
 
 
 def test_a_source_that_fails_is_reported_and_the_others_listed(book, tmp_path):
@@ -233,20 +258,68 @@ def test_no_source_and_no_sources_is_a_usage_error(tmp_path, monkeypatch):
 
 def test_the_terminal_table_shows_cells_as_text(tmp_path, capsys):
     """rich would read "[red]" or "[/]" in a cell as mark-up (or fail on it): shown as typed."""
-    from sheetsync.agenda import agenda_of, print_table
-    from sheetsync.config import Config
-    from sheetsync.sync import open_source
-
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "Prospects"
-    workbook.active.append(HEADERS)
-    workbook.active.append(["M1", "[red]Acme[/]", "[/]", "", "", "Dana", "New", None, None, None])
-    path = tmp_path / "markup.xlsx"
-    workbook.save(path)
-    source = open_source(str(path), None, Config())
-    data = source.read()
-    source.close()
-    print_table([agenda_of(data, Config(), dt.date(2026, 12, 7), source.key)])
+    row = ["M1", "[red]Acme[/]", "[/]", "", "", "Dana", "New", None, None, None]
+    print_table([listed(write_book(tmp_path / "markup.xlsx", [row]))])
     out = capsys.readouterr().out
     assert "[red]Acme[/]" in out
     assert "│ DUE " in out
+
+
+def test_owners_are_spelled_as_the_sync_summary_spells_them(tmp_path):
+    """One name per rep everywhere: the prospects' first spelling (spaces collapsed); a blank
+    row, which the sync skips, names no one."""
+    rows = [
+        ["", "", "", "", "", "DANA", "New", None, None, None],  # a blank row
+        ["S1", "Acme", "", "", "", "  dana  ", "New", None, None, None],
+        ["S2", "Beta", "", "", "", "Dana", "New", None, None, None],
+    ]
+    path = write_book(tmp_path / "spelling.xlsx", rows)
+    synced = CliRunner().invoke(main, ["sync", str(path), "--dry-run", "--json", "--today", MONDAY])
+    assert list(json.loads(synced.stdout)["sources"][0]["owners"]) == ["dana"]
+    code, out, err = agenda(str(path), "--format", "json")
+    assert code == 0, err
+    assert [(row["Owner"], row["ID"]) for row in json.loads(out)] == [
+        ("dana", "S1"),
+        ("dana", "S2"),
+    ]
+
+
+def test_the_terminal_table_keeps_every_word_on_80_columns(tmp_path, capsys, monkeypatch):
+    """The demo's Luis on a terminal of 80 columns: no cell is cut short with an ellipsis."""
+    monkeypatch.setenv("COLUMNS", "80")
+    path = tmp_path / "demo.xlsx"
+    write_demo_workbook(path, dt.date(2026, 12, 5))  # a Saturday: seen on Monday
+    print_table([listed(path).only("Luis")])
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 80
+    assert "…" not in out
+    assert "│ Negotiation,  " in out  # "Working, 0 attempts: phase Negotiation, follow up ..."
+    assert "│ P-1029 (A) " in out
+
+
+@pytest.mark.parametrize("owner", [(), ("--owner", "Dana")])
+def test_a_missing_workbook_prints_nothing_but_the_error(tmp_path, owner):
+    code, out, err = agenda(str(tmp_path / "missing.xlsx"), *owner)
+    assert code == 1
+    assert out == ""  # and no "nothing due for owner 'Dana'": no sheet was read
+    assert (
+        err
+        == f"sheetsync: error: {tmp_path / 'missing.xlsx'}: {tmp_path / 'missing.xlsx'}: no such file\n"
+    )
+
+
+def test_csv_cells_a_spreadsheet_would_run_get_a_quote_and_phone_numbers_stay(tmp_path):
+    link = '=HYPERLINK("http://evil.example","x")'
+    rows = [
+        ["F1", link, "@SUM(A1)", "+1 (555) 010-0000", "", "Dana", "New", None, None, None],
+        ["F2", "-2+3", "+cmd|'/C calc'!A0", "+44 20 7946 0958", "", "Dana", "New", None, None,
+         None],
+    ]  # fmt: skip
+    path = write_book(tmp_path / "formulas.xlsx", rows, text=("B2",))
+    code, out, err = agenda(str(path), "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["Company"], r["Contact"], r["Phone"]) for r in rows] == [
+        ("'" + link, "'@SUM(A1)", "+1 (555) 010-0000"),
+        ("'-2+3", "'+cmd|'/C calc'!A0", "+44 20 7946 0958"),
+    ]

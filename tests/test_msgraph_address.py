@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sheetsync.errors import UsageError
+from sheetsync.errors import UsageError, WorkbookRefused
 from sheetsync.sources.msgraph import encode_share_url, is_msgraph_source, parse_source
 
 
@@ -20,6 +20,11 @@ def test_the_docs_example_is_encoded_as_graph_says() -> None:
 def test_base64_slash_and_padding_become_url_safe() -> None:
     # plain base64 of this link is aHR0cHM6Ly8xZHJ2Lm1zL3gvcyFBaz8/PmU= (a '/' and a '=')
     assert encode_share_url("https://1drv.ms/x/s!Ak??>e") == "u!aHR0cHM6Ly8xZHJ2Lm1zL3gvcyFBaz8_PmU"
+
+
+def test_base64_plus_becomes_a_minus() -> None:
+    # plain base64 of this link is aHR0cHM6Ly8xZHJ2Lm1zL3gvcyFBaz4+P2U= (a '+' and a '=')
+    assert encode_share_url("https://1drv.ms/x/s!Ak>>?e") == "u!aHR0cHM6Ly8xZHJ2Lm1zL3gvcyFBaz4-P2U"
 
 
 @pytest.mark.parametrize(
@@ -70,10 +75,25 @@ def test_other_sources_are_not_taken(spec: str) -> None:
         ("https://contoso.sharepoint.com/:w:/r/sites/Sales/Plan.docx", "a Word document"),
         ("https://contoso.sharepoint.com/:f:/s/Sales/EkFolder", "a folder"),
         ("https://contoso.sharepoint.com/:p:/s/Sales/Deck", "a PowerPoint presentation"),
-        ("msgraph:/drives/ABC", "msgraph:/drives/DRIVE_ID/items/ITEM_ID"),
-        ("http://contoso.sharepoint.com/:x:/s/Sales/E1", "starts with https://"),
     ],
 )
 def test_links_that_are_not_a_workbook_are_refused_before_any_request(spec: str, says: str) -> None:
+    # refused as a local .docx or folder is (exit 1), not as a mistyped argument
+    with pytest.raises(WorkbookRefused, match=f"^this is a link to {says}, not an Excel workbook"):
+        parse_source(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("msgraph:/drives/ABC", "^not of the form msgraph:/drives/DRIVE_ID/items/ITEM_ID"),
+        ("http://contoso.sharepoint.com/:x:/s/Sales/E1", "^a OneDrive or SharePoint link starts"),
+        (
+            "https://d.docs.live.net/8a7b1c2d3e4f/Documents/Prospects.xlsx",
+            r"^this is the file's address in Excel .* copy its link in OneDrive instead",
+        ),
+    ],
+)
+def test_addresses_that_cannot_be_read_are_usage_errors(spec: str, says: str) -> None:
     with pytest.raises(UsageError, match=says):
         parse_source(spec)

@@ -169,6 +169,41 @@ def test_no_credentials_at_all_against_microsoft(monkeypatch, tmp_path):
     assert "no Microsoft credentials found" in output and "sheetsync login --microsoft" in output
 
 
+def test_a_workbook_the_app_cannot_see_says_which_permission(graph, workbook, tmp_path):
+    """Graph answers 404 for an item the caller may not see (the fake as for a link it does
+    not know): the message says both what to check and what to grant."""
+    graph.add_app(TENANT, CLIENT, secret=SECRET)
+    creds = app_file(tmp_path, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET)
+    hidden = "https://contoso.sharepoint.com/:x:/s/HR/EbSalaries?e=Zz"
+    result = CliRunner().invoke(main, ["sync", hidden, "--credentials", str(creds)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert f"that the app {CLIENT} may see: check the link" in result.output
+    assert "grant the app the application permission Files.ReadWrite.All, or Sites.Selected" in (
+        result.output
+    )
+    assert graph.writes() == [] and workbook.version == 1
+
+
+def test_a_token_is_never_sent_over_plain_http_beyond_this_machine(
+    graph, workbook, tmp_path, monkeypatch
+):
+    graph.add_app(TENANT, CLIENT, secret=SECRET)
+    creds = app_file(tmp_path, tenant_id=TENANT, client_id=CLIENT, client_secret=SECRET)
+    monkeypatch.setenv("SHEETSYNC_GRAPH_ENDPOINT", "http://graph.example.com/v1.0")
+    code, output = sync("--credentials", str(creds))
+    assert code == 1 and output.count("\n") == 1
+    assert "refusing to send a Microsoft token over plain http to graph.example.com" in output
+    assert graph.grants == [] and SECRET not in output
+
+
+def test_a_graph_endpoint_that_is_not_a_url(graph, workbook, monkeypatch):
+    monkeypatch.setenv("SHEETSYNC_GRAPH_ENDPOINT", "127.0.0.1:8080")
+    code, output = sync()
+    assert code == 1 and output.count("\n") == 1
+    assert "SHEETSYNC_GRAPH_ENDPOINT='127.0.0.1:8080' is not an http(s) URL: use e.g. " in output
+    assert graph.requests() == []
+
+
 def login(graph: FakeGraph, tmp_path: Path) -> tuple[int, str]:
     graph.add_app("organizations", CLIENT, public_client=True)
     graph.device_interval = 0  # the docs' interval is 5 s; the test need not wait
@@ -239,7 +274,11 @@ def test_login_needs_an_app_that_allows_device_code(graph, tmp_path):
     config = tmp_path / "login.toml"
     config.write_text(f'[microsoft]\ntenant_id = "organizations"\nclient_id = "{CLIENT}"\n')
     code, output = run("login", "--microsoft", "--config", str(config))
-    assert code == 1 and "AADSTS7000218" in output
+    assert code == 1 and output.count("\n") == 1
+    assert (
+        "(AADSTS7000218): the app does not allow a sign-in with a device code: turn on " in output
+    )
+    assert "Allow public client flows" in output
     assert not token_path().exists()
 
 
@@ -307,5 +346,20 @@ def test_a_declined_sign_in_caches_nothing(graph, tmp_path):
     graph.decline = True
     code, output = login(graph, tmp_path)
     assert code == 1
-    assert "the sign-in was not completed (authorization_declined)" in output
+    assert (
+        "the sign-in was not completed (authorization_declined): it was declined in the browser; "
+        "accept it this time, then run `sheetsync login --microsoft` again"
+    ) in output
+    assert not token_path().exists()
+
+
+def test_a_device_code_that_expired_caches_nothing(graph, tmp_path):
+    graph.pending_polls = 10**6  # the person never signs in
+    graph.add_app("organizations", CLIENT, public_client=True)
+    graph.device_interval, graph.device_lifetime = 0, 0  # the code expires at once
+    config = tmp_path / "login.toml"
+    config.write_text(f'[microsoft]\ntenant_id = "organizations"\nclient_id = "{CLIENT}"\n')
+    code, output = run("login", "--microsoft", "--config", str(config))
+    assert code == 1
+    assert "(expired_token): the code expired before it was entered (15 minutes)" in output
     assert not token_path().exists()

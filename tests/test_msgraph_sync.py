@@ -19,6 +19,9 @@ from fakegraph import FakeGraph, Fault, serve
 
 from sheetsync.cli import main
 from sheetsync.demo_data import write_demo_workbook
+from sheetsync.sources.http import RetryPolicy
+from sheetsync.sources.msgraph import parse_source
+from sheetsync.sources.msgraph.client import GraphClient
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 URL = (
@@ -168,6 +171,8 @@ def test_someone_keeps_saving_the_sync_gives_up_and_writes_nothing(graph, tmp_pa
     ("arrange", "code", "says"),
     [
         (lambda item: setattr(item, "locked", True), 1, "is locked in SharePoint"),
+        # 423 with the code accessDenied: still a lock, not a permission to grant
+        (lambda item: setattr(item, "checked_out", True), 1, "is locked in SharePoint"),
         (lambda item: item.denied.add("*"), 1, "may not open"),
     ],
 )
@@ -184,16 +189,21 @@ def test_locked_or_not_shared_gets_one_line_and_nothing_changes(
 
 
 def test_a_link_that_no_longer_exists(graph):
-    code, output = run("https://contoso.sharepoint.com/:x:/s/Sales/EGone?e=x")
+    url = "https://contoso.sharepoint.com/:x:/s/Sales/EGone?e=x"
+    code, output = run(url)
     assert code == 1
-    assert "no file found at" in output and "check the link" in output
-    assert "Traceback" not in output
+    assert (
+        f"{url}: no file found at this link (itemNotFound) that this machine (no credentials) "
+        "may see: check the link (copy it again from OneDrive or SharePoint; the file may have "
+        "been moved or deleted); if it is right, ask the workbook's owner to share it with you"
+    ) in output
+    assert output.count("\n") == 1 and output.count(url) == 1
 
 
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("Archive", None, "is the folder 'Archive', not a workbook"),
+        ("Archive", None, "this is the folder 'Archive', not a workbook: open the folder"),
         ("Old.xls", b"\xd0\xcf\x11\xe0", "save it as .xlsx"),
         ("Plan.docx", b"PK\x03\x04", "is not an Excel workbook"),
     ],
@@ -203,7 +213,22 @@ def test_a_folder_an_xls_or_a_word_file_is_refused(graph, name, content, says):
     graph.add_file(name, content, share_url=url)
     code, output = run(url)
     assert code == 1 and says in output
+    assert output.count("\n") == 1 and output.count(url) == 1  # named once, by the CLI
     assert graph.writes() == [] and graph.requests(host="download") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://contoso.sharepoint.com/:f:/s/Sales/EkFolder?e=1", "a link to a folder"),
+        ("https://contoso.sharepoint.com/:w:/r/sites/Sales/Plan.docx?d=1", "a Word document"),
+    ],
+)
+def test_a_folder_or_word_link_is_refused_without_asking_graph(graph, url, says):
+    code, output = run(url)
+    assert code == 1 and says in output and "copy the link of the .xlsx file" in output
+    assert output.count("\n") == 1 and output.count(url) == 1
+    assert graph.requests() == []
 
 
 def test_a_network_failure_during_upload_leaves_the_workbook_as_it_was(graph, tmp_path):
@@ -257,3 +282,74 @@ def test_the_downloaded_copy_does_not_outlive_the_run(graph, tmp_path, monkeypat
     graph.fail(Fault(method="PUT", status=423, times=1))
     run(URL)
     assert [p.name for p in temp.iterdir() if p.name.startswith("sheetsync-")] == []
+
+
+class CountingTokens:
+    """Tokens the fake identity side issues, asked for as the client asks (``refresh`` or not)."""
+
+    kind, who = "app", "the app"
+
+    def __init__(self, graph: FakeGraph) -> None:
+        self.graph, self.asked, self.current = graph, [], ""
+
+    def token(self, refresh: bool = False) -> str | None:
+        self.asked.append(refresh)
+        if refresh or not self.current:
+            self.current = self.graph._issue("the app")
+        return self.current
+
+
+def test_an_expired_token_is_replaced_once_and_the_retries_reuse_the_new_one(graph, tmp_path):
+    item = graph.add_file("Prospects.xlsx", b"PK", share_url=URL)
+    graph.require_token = True
+    tokens = CountingTokens(graph)
+    tokens.token()
+    graph.expire_access_tokens()  # the token held is refused (401)
+
+    def then_busy(method: str, path: str) -> None:  # the request after the refresh gets a 503
+        if not graph.faults:
+            graph.fail(Fault(status=503, times=1, retry_after="0"))
+
+    graph.before.append(then_busy)
+    client = GraphClient(
+        graph.graph_url, tokens, RetryPolicy(total_seconds=5, sleep=lambda s: None)
+    )
+    assert client.resolve(parse_source(URL)).item_id == item.item_id
+    assert [r.status for r in graph.requests()] == [401, 503, 200]
+    assert tokens.asked == [False, False, True, False]  # held, sent, refreshed once, reused
+
+
+def test_a_redirect_without_a_download_address_is_one_line(graph, tmp_path):
+    original = demo_bytes(tmp_path)
+    item = graph.add_file("Prospects.xlsx", original, share_url=URL)
+    graph.fail(Fault(status=302, match="/content", method="GET"))  # 302, no Location
+    code, output = run(URL)
+    assert code == 1 and output.count("\n") == 1
+    assert "Microsoft Graph sent no download address for Prospects.xlsx; nothing was written" in (
+        output
+    )
+    assert graph.writes() == [] and item.content == original
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["https://example.com/files/Prospects.xlsx", "https://d.docs.live.net/8a7b/Documents/P.xlsx"],
+)
+def test_a_web_address_that_graph_cannot_open_is_a_usage_error(graph, spec):
+    code, output = run(spec)
+    assert code == 2 and output.count("\n") == 1 and output.count(spec) == 1
+    assert "no such file" not in output  # never taken for a local path
+    assert graph.requests() == []
+
+
+def test_verbose_logs_never_hold_the_pre_authenticated_download_url(graph, tmp_path):
+    """Graph's download URL needs no token: it is one. --verbose logs every request's path."""
+    graph.add_file("Prospects.xlsx", demo_bytes(tmp_path), share_url=URL)
+    log_file = tmp_path / "sync.log"
+    code, output = run(URL, "--verbose", "--log-file", str(log_file))
+    assert code == 0, output
+    text = log_file.read_text()
+    [download] = graph.requests(host="download")
+    assert '"GET /v1.0/shares/' in text  # urllib3's request lines are there
+    assert download.path not in text and download.path.rsplit("/", 1)[1] not in text
+    assert '"GET <pre-authenticated> HTTP/1.1" 200' in text

@@ -5,6 +5,7 @@ on the session, a failed session cancelled with the workbook unchanged."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import random
 from collections.abc import Iterator
@@ -73,6 +74,16 @@ def test_a_big_workbook_goes_up_in_fragments(graph, tmp_path):
     assert [r.status for r in fragments] == [202] * (len(fragments) - 1) + [200]
     assert not any(r.authorized for r in fragments)
     assert graph.requests(method="PUT", host="graph") == []
+
+
+def test_the_upload_url_is_not_logged(graph, tmp_path, caplog):
+    """The session's uploadUrl takes bytes without a token: it is a credential."""
+    graph.add_file("Big.xlsx", big_workbook(tmp_path / "big.xlsx"), share_url=URL)
+    with caplog.at_level(logging.DEBUG):
+        sync_source(source(), Config(), TODAY)
+    [session] = {r.path for r in graph.requests(host="upload")}
+    assert session.rsplit("/", 1)[1] not in caplog.text
+    assert '"PUT <pre-authenticated> HTTP/1.1" 202' in caplog.text
 
 
 def test_a_failed_fragment_cancels_the_session_and_leaves_the_workbook(graph, tmp_path):

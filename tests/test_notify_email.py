@@ -445,3 +445,39 @@ manager = "KIM@example.com"
     text = text_part(kim)
     assert re.findall(r"^(\w+) +\d", text, re.M) == ["Dana", "Priya"]
     assert "Luis" not in text
+
+
+def test_a_prospects_email_or_phone_that_is_not_one_is_text_not_a_link(tmp_path, server):
+    rows = [
+        ["R1", "Acme", "Al", "al at example dot com", "ask reception", "Dana", "New", None],
+        ["R2", "Beta", "Bo", "javascript:alert(1)//@x.com", "+1 (555) 010-0000", "Dana", "New",
+         None],
+        ["R3", "Gamma", "Cy", "cy@example.com", "", "Dana", "New", None],
+    ]  # fmt: skip
+    book = write_book(tmp_path / "reach.xlsx", rows)
+    code, _, err = sync(str(book), "--config", str(config(tmp_path, server)))
+    assert code == 0, err
+    [dana] = server.inbox.to("dana@example.com")
+    html = html_part(dana)
+    assert re.findall(r'href="((?:mailto|tel):[^"]*)"', html) == [
+        "tel:+1(555)010-0000",
+        "mailto:cy@example.com",
+    ]
+    assert "al at example dot com" in html and "ask reception" in html
+    assert "javascript:alert(1)//@x.com" in html  # shown as text, never an href
+    text = text_part(dana)
+    assert "Call, next contact 2026-12-07 · ask reception · al at example dot com" in text
+
+
+@pytest.mark.parametrize("key", ["email", "manager"])
+def test_an_owners_address_without_an_smtp_server_is_a_warning(tmp_path, key):
+    """[owners.Dana] email (or manager) is never used without [notify] smtp_host: the sync
+    runs and says so, rather than leaving the rep waiting for a message that never comes."""
+    cfg = tmp_path / "sheetsync.toml"
+    cfg.write_text(f'[owners.Dana]\n{key} = "dana@example.com"\n', encoding="utf-8")
+    code, _, err = sync(str(demo(tmp_path)), "--config", str(cfg))
+    assert code == 0, err
+    assert (
+        f"WARNING sheetsync.config: config: [owners.Dana] {key} is not used: no e-mail is sent "
+        "without [notify] smtp_host\n" in err
+    )

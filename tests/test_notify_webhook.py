@@ -213,3 +213,31 @@ def test_an_unreachable_webhook_is_not_tried_again_for_every_rep(tmp_path, hook)
         "cannot reach the webhook (Connection refused) (tried 2 times)"
     }
     assert SECRET not in out + err
+
+
+def test_the_team_message_of_a_big_team_names_every_rep_or_says_how_many_more(tmp_path, hook):
+    """Slack takes 50 blocks: with 30 reps every rep still has its heading (fewer items each);
+    with 60, the message says how many reps it leaves out."""
+    cfg = config(tmp_path, hook, "webhook_per_owner = false")
+    for reps in (30, 60):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "Prospects"
+        sheet.append(["ID", "Company", "Owner", "Stage", "Last Contact"])
+        for rep in range(reps):
+            for n in range(3):
+                sheet.append([f"R{rep:02d}-{n}", f"Company {n}", f"Rep {rep:02d}", "New"])
+        path = tmp_path / f"team{reps}.xlsx"
+        book.save(path)
+        assert sync(str(path), "--config", str(cfg))[0] == 0
+        post = hook.posts[-1]
+        assert post["text"] == f"Team: {reps * 3} due (Prospects, Mon 7 Dec)"
+        assert len(post["blocks"]) <= 50
+        texts = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section"]
+        heads = [t for t in texts if t.startswith("*Rep ")]
+        notes = [e["text"] for b in post["blocks"] if b["type"] == "context" for e in b["elements"]]
+        if reps == 30:
+            assert heads == [f"*Rep {rep:02d}*: 3 due" for rep in range(30)]
+        else:
+            assert heads == [f"*Rep {rep:02d}*: 3 due" for rep in range(len(heads))]
+            assert f"... and {60 - len(heads)} more reps: open the sheet for the full list" in notes

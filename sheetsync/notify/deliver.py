@@ -136,8 +136,8 @@ def deliver(
 
     Example::
 
-        delivery = deliver(agenda_of(report.data, config, today, report.source, report.result),
-                           config, link_maker(source, report.data.title))
+        agenda = read_agenda(run.data, config, today, run.source)
+        delivery = deliver(agenda, config, link_maker(source, run.data.title))
         if delivery.failed: ...  # exit 4
     """
     notify = config.notify
@@ -225,15 +225,17 @@ def _email_managers(run: _Run, mailer: Mailer) -> None:
         def send(
             address: str = address, rows: Any = rows, items: Any = items, checks: Any = checks
         ) -> None:
-            link, limit = run.link(None), notify.max_rows
+            rollup = digest.Rollup(
+                agenda, rows, checks, run.status, run.link(None), notify.max_rows
+            )
             mailer.send(
                 digest.email_message(
                     sender=notify.sender,
                     to=address,
                     name="Manager",
                     subject_line=digest.team_subject(agenda, items, checks),
-                    text=digest.team_text(agenda, rows, checks, run.status, link, limit),
-                    html_part=digest.team_html(agenda, rows, checks, run.status, link, limit),
+                    text=digest.team_text(rollup),
+                    html_part=digest.team_html(rollup),
                     ics=None,
                     now=run.now,
                 )

@@ -220,74 +220,76 @@ def team_subject(agenda: Agenda, items: Sequence[Item], checks: Sequence[Item]) 
     return one_line(f"Team: {summary(items)}{fix} ({agenda.title}, {day_label(agenda.today)})")
 
 
-def team_text(
-    agenda: Agenda,
-    rows: Sequence[tuple[str, dict[str, int]]],
-    checks: Sequence[Item],
-    status: dict[str, str],
-    link: Link,
-    limit: int,
-) -> str:
-    lines = [f"{agenda.title}, {day_label(agenda.today)}: the team's lists", f"Sheet: {link.plain}"]
+@dataclass(frozen=True)
+class Rollup:
+    """What a manager's roll-up shows: each rep's counts (``rows``, from :func:`team_counts`),
+    how each rep's digest went (``status``), and the rows to fix (``checks``)."""
+
+    agenda: Agenda
+    rows: Sequence[tuple[str, dict[str, int]]]
+    checks: Sequence[Item]
+    status: dict[str, str]
+    link: Link
+    limit: int
+
+
+def team_text(r: Rollup) -> str:
+    lines = [
+        f"{r.agenda.title}, {day_label(r.agenda.today)}: the team's lists",
+        f"Sheet: {r.link.plain}",
+    ]
     lines += ["", f"{'Owner':<24}" + "".join(f"{f:>9}" for f in _TEAM_FLAGS) + "  digest"]
-    for owner, found in rows:
+    for owner, found in r.rows:
         lines.append(
             f"{one_line(owner)[:24]:<24}"
             + "".join(f"{found.get(f, 0):>9}" for f in _TEAM_FLAGS)
-            + f"  {status.get(owner, '')}"
+            + f"  {r.status.get(owner, '')}"
         )
-    if checks:
-        lines += ["", f"CHECK ({len(checks)}): rows whose data must be fixed"]
-        for item in checks[:limit]:
+    if r.checks:
+        lines += ["", f"CHECK ({len(r.checks)}): rows whose data must be fixed"]
+        for item in r.checks[: r.limit]:
             lines.append(f"  {item.id}  {one_line(item.who)} ({one_line(item.owner)})")
             lines.append(f"        {one_line(item.why)}")
-        if len(checks) > limit:
-            lines.append("  " + _more(len(checks), limit))
+        if len(r.checks) > r.limit:
+            lines.append("  " + _more(len(r.checks), r.limit))
     return "\n".join(lines) + "\n"
 
 
-def team_html(
-    agenda: Agenda,
-    rows: Sequence[tuple[str, dict[str, int]]],
-    checks: Sequence[Item],
-    status: dict[str, str],
-    link: Link,
-    limit: int,
-) -> str:
+def team_html(r: Rollup) -> str:
     head = "".join(f"<th {_TH}>{h}</th>" for h in ("Owner", *_TEAM_FLAGS, "Digest"))
     body = "".join(
         "<tr>"
         + f"<td {_TD}>{_e(owner)}</td>"
         + "".join(f"<td {_TD}>{found.get(f, 0)}</td>" for f in _TEAM_FLAGS)
-        + f"<td {_TD}>{_e(status.get(owner, ''))}</td></tr>"
-        for owner, found in rows
+        + f"<td {_TD}>{_e(r.status.get(owner, ''))}</td></tr>"
+        for owner, found in r.rows
     )
     sections = (
         '<table style="border-collapse:collapse;width:100%;margin:0 0 16px 0">'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
-    if checks:
+    if r.checks:
         fix_head = "".join(f"<th {_TH}>{h}</th>" for h in ("ID", "Owner", "Who", "Why"))
         fix_rows = "".join(
             f"<tr><td {_TD}>{_e(i.id)}</td><td {_TD}>{_e(i.owner)}</td>"
             f"<td {_TD}>{_e(i.who)}</td><td {_TD}>{_e(i.why)}</td></tr>"
-            for i in checks[:limit]
+            for i in r.checks[: r.limit]
         )
-        if len(checks) > limit:
+        if len(r.checks) > r.limit:
             fix_rows += (
-                f"<tr><td colspan=4 {_TD}><em>{_e(_more(len(checks), limit))}</em></td></tr>"
+                f"<tr><td colspan=4 {_TD}><em>{_e(_more(len(r.checks), r.limit))}</em></td></tr>"
             )
         sections += (
-            f'<h2 style="font-size:15px;margin:12px 0 6px 0">{_badge("CHECK")} {len(checks)} '
+            f'<h2 style="font-size:15px;margin:12px 0 6px 0">{_badge("CHECK")} {len(r.checks)} '
             "rows to fix</h2>"
             '<table style="border-collapse:collapse;width:100%">'
             f"<thead><tr>{fix_head}</tr></thead><tbody>{fix_rows}</tbody></table>"
         )
     return _page(
-        title=f"{agenda.title}: the team's lists",
-        heading=f"{_e(agenda.title)}: the team's lists",
-        summary_html=_e(day_label(agenda.today)),
-        link=link,
+        title=f"{r.agenda.title}: the team's lists",
+        heading=f"{_e(r.agenda.title)}: the team's lists",
+        summary_html=_e(day_label(r.agenda.today)),
+        link=r.link,
         body=sections,
         footer="Sent by sheetsync after this morning's sync.",
     )
@@ -350,9 +352,16 @@ def slack_payload(
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
     ]
-    per_group = max(1, min(limit, (SLACK_BLOCKS - 4) // max(1, len(groups)) - 1))
-    for owner, items in groups:
-        if len(groups) > 1:
+    team = len(groups) > 1
+    # Blocks left besides the header, the link and (team) a "... and N more reps" note. A team
+    # message gives every rep it shows a heading first; the items share what is left (a rep
+    # whose items do not all fit takes one more block for "... and N more").
+    room = SLACK_BLOCKS - 2 - team
+    shown = groups[:room] if team else groups
+    spare = (room - len(shown) * team) // len(shown)
+    per_group = min(limit, max(spare - 1, 0))
+    for owner, items in shown:
+        if team:
             blocks.append(
                 {
                     "type": "section",
@@ -360,19 +369,14 @@ def slack_payload(
                 }
             )
         for item in items[:per_group]:
-            if len(blocks) >= SLACK_BLOCKS - 2:
-                break
             blocks.append(
                 {"type": "section", "text": {"type": "mrkdwn", "text": _slack_item(item)[:3000]}}
             )
-        if len(items) > per_group:
-            blocks.append(
-                {
-                    "type": "context",
-                    "elements": [{"type": "mrkdwn", "text": _slack(_more(len(items), per_group))}],
-                }
-            )
-    blocks = blocks[: SLACK_BLOCKS - 1]
+        if per_group and len(items) > per_group:
+            blocks.append(_context(_more(len(items), per_group)))
+    if len(shown) < len(groups):
+        left = len(groups) - len(shown)
+        blocks.append(_context(f"... and {left} more reps: open the sheet for the full list"))
     blocks.append(
         {
             "type": "context",
@@ -380,3 +384,7 @@ def slack_payload(
         }
     )
     return {"text": text, "blocks": blocks}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _slack(text)}]}

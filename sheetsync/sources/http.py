@@ -1,4 +1,5 @@
-"""What every HTTP source shares: bounded retries with backoff and ``Retry-After``, loopback hosts.
+"""What every HTTP source shares: bounded retries with backoff and ``Retry-After``, loopback hosts,
+a local endpoint from the environment, no secret over plain http beyond this machine.
 
 Used by the Google Sheets transport (:mod:`.gsheets.transport`) and the Microsoft Graph client
 (:mod:`.msgraph.client`).
@@ -8,10 +9,14 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from sheetsync.errors import CredentialsError, SourceError
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,26 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def endpoint_from_env(name: str, example: str) -> str | None:
+    """The endpoint the environment variable ``name`` gives (a local test server), trailing
+    slash dropped; None when unset. ``example`` shows the form in the error message."""
+    value = os.environ.get(name, "").strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"{name}={value!r} is not an http(s) URL: use e.g. {example}")
+    return value
+
+
+def refuse_plain_http(url: str, secret: str) -> None:
+    """Refuse to send ``secret`` (what it is, for the message) to ``url`` over plain http,
+    unless ``url`` is this machine."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise CredentialsError(
+            f"refusing to send {secret} over plain http to {parts.hostname}: use https, or a "
+            "loopback address for a local test server"
+        )

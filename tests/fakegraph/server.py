@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import jwt
 from cryptography import x509
@@ -56,8 +56,10 @@ class Item:
     name: str
     content: bytes | None  # None: a folder
     version: int = 1
-    #: 423 on writes: open for editing in Excel / checked out
+    #: 423 resourceLocked on writes: open for editing in Excel (a SharePoint lock)
     locked: bool = False
+    #: 423 accessDenied on writes: checked out by someone (OneDrive/onedrive-api-docs#1199)
+    checked_out: bool = False
     #: principals (client IDs or user names) answered 403; "*" = everyone with a token
     denied: set[str] = field(default_factory=set)
 
@@ -77,7 +79,8 @@ class Item:
             "eTag": self.etag,
             "cTag": self.ctag,
             "size": len(self.content or b""),
-            "webUrl": f"https://contoso.sharepoint.com/sites/Sales/Shared%20Documents/{self.name}",
+            "webUrl": "https://contoso.sharepoint.com/sites/Sales/Shared%20Documents/"
+            + quote(self.name),
             "createdDateTime": "2026-11-02T09:00:00Z",
             "lastModifiedDateTime": "2026-12-01T08:00:00Z",
             "parentReference": {
@@ -111,7 +114,7 @@ class App:
     client_id: str
     secret: str | None = None
     secret_expired: bool = False
-    #: SHA-256 thumbprint (hex) -> the registered certificate's public key
+    #: SHA-1 and SHA-256 thumbprints (hex) -> the registered certificate's public key
     certificates: dict[str, Any] = field(default_factory=dict)
     public_client: bool = False
 
@@ -124,6 +127,8 @@ class DeviceFlow:
     user_code: str
     polls: int = 0
     expires: float = 0.0
+    #: the scopes asked for at /devicecode (they decide the token answer's parts)
+    scope: str = ""
 
 
 @dataclass
@@ -191,6 +196,8 @@ class FakeGraph:
         #: device flow: polls answered authorization_pending before the user "signs in"
         self.pending_polls = 1
         self.device_interval = 5
+        #: seconds a device code lives (the docs' default is 15 minutes)
+        self.device_lifetime = 900
         #: the user who signs in at the device-code page
         self.signing_in = "ana@contoso.com"
         self.decline = False
@@ -235,8 +242,8 @@ class FakeGraph:
         app = App(client_id, secret=secret, public_client=public_client)
         if certificate_pem is not None:
             cert = x509.load_pem_x509_certificate(certificate_pem)
-            thumb = cert.fingerprint(hashes.SHA256())
-            app.certificates[thumb.hex()] = cert.public_key()
+            for algorithm in (hashes.SHA1(), hashes.SHA256()):
+                app.certificates[cert.fingerprint(algorithm).hex()] = cert.public_key()
         with self.lock:
             self.tenants.setdefault(tenant, {})[client_id] = app
         return app
@@ -309,6 +316,30 @@ def _graph_error(status: int, code: str, message: str, inner: str | None = None)
     return status, {"error": error}, {}
 
 
+def _fault_answer(status: int) -> tuple:
+    """A refusal the test injected: 429 as throttling.md's "Sample response", else errors.md's
+    ``serviceNotAvailable``."""
+    if status != 429:
+        return _graph_error(status, "serviceNotAvailable", "Fault injected by the test.")
+    return (
+        429,
+        {
+            "error": {
+                "code": "TooManyRequests",
+                "innerError": {
+                    "code": "429",
+                    "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "message": "Please retry after",
+                    "request-id": "00000000-0000-0000-0000-000000000000",
+                    "status": "429",
+                },
+                "message": "Please retry again later.",
+            }
+        },
+        {},
+    )
+
+
 def _aad_error(status: int, error: str, code: int, text: str) -> tuple:
     return (
         status,
@@ -370,11 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         if fault is not None:
-            status, payload, headers = _graph_error(
-                fault.status,
-                "activityLimitReached" if fault.status == 429 else "serviceNotAvailable",
-                "Fault injected by the test.",
-            )
+            status, payload, headers = _fault_answer(fault.status)
             if fault.retry_after is not None:
                 headers["Retry-After"] = fault.retry_after
         elif self.side == "login":
@@ -527,7 +554,20 @@ def _precondition(item: Item, headers: Any) -> tuple | None:
         return _graph_error(
             423, "resourceLocked", "The resource you are attempting to access is locked"
         )
+    if item.checked_out:
+        return _graph_error(
+            423,
+            "accessDenied",
+            "The file is currently checked out or locked for editing by another user.",
+        )
     expected = headers.get("If-Match")
+    if expected is not None and expected != "*" and not re.fullmatch(r'(W/)?"[^"]*"', expected):
+        return _graph_error(
+            400,
+            "invalidRequest",
+            "ETag header is malformed. ETags must be quoted strings.",
+            "malformedEntityTag",
+        )
     if expected is not None and expected not in (item.etag, item.ctag, "*"):
         return _graph_error(
             412,
@@ -738,16 +778,32 @@ def _app(fake: FakeGraph, tenant: str, client_id: str) -> App | None:
     return None
 
 
+def _unknown_app(tenant: str, client_id: str) -> tuple:
+    return _aad_error(
+        400,
+        "unauthorized_client",
+        700016,
+        f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+    )
+
+
+def _no_client_credential() -> tuple:
+    """A confidential flow without a secret or assertion, or a device code for an app whose
+    public client flows are off: Entra answers both with AADSTS7000218."""
+    return _aad_error(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or "
+        "'client_secret'.",
+    )
+
+
 def _client_credentials(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     client_id = form.get("client_id", "")
     app = _app(fake, tenant, client_id)
     if app is None:
-        return _aad_error(
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-        )
+        return _unknown_app(tenant, client_id)
     if form.get("scope") != GRAPH_DEFAULT_SCOPE:
         return _aad_error(
             400,
@@ -786,13 +842,7 @@ def _client_credentials(fake: FakeGraph, tenant: str, form: dict[str, str]) -> t
                 f"The provided client secret keys for app '{client_id}' are expired.",
             )
     else:
-        return _aad_error(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the "
-            "following parameter: 'client_assertion' or 'client_secret'.",
-        )
+        return _no_client_credential()
     token = fake._issue(client_id)
     return (
         200,
@@ -811,7 +861,9 @@ def _assertion_ok(fake: FakeGraph, app: App, tenant: str, assertion: str) -> boo
         header = jwt.get_unverified_header(assertion)
     except jwt.PyJWTError:
         return False
-    thumb = header.get("x5t#S256")
+    # certificate-credentials.md: "x5t", the base64url SHA-1 thumbprint; MSAL also sends
+    # "x5t#S256" (SHA-256). Either names the registered certificate.
+    thumb = header.get("x5t#S256") or header.get("x5t")
     if thumb is not None:
         thumb = base64.urlsafe_b64decode(thumb + "=" * (-len(thumb) % 4)).hex()
     key = app.certificates.get(thumb or "")
@@ -833,26 +885,16 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     client_id = form.get("client_id", "")
     app = _app(fake, tenant, client_id)
     if app is None:
-        return _aad_error(
-            400,
-            "unauthorized_client",
-            700016,
-            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-        )
+        return _unknown_app(tenant, client_id)
     if not app.public_client:
-        return _aad_error(
-            401,
-            "invalid_client",
-            7000218,
-            "The request body must contain the "
-            "following parameter: 'client_assertion' or 'client_secret'.",
-        )
+        return _no_client_credential()
     flow = DeviceFlow(
         client_id,
         tenant,
         secrets.token_urlsafe(32),
         secrets.token_hex(4).upper(),
-        expires=time.time() + 900,
+        expires=time.time() + fake.device_lifetime,
+        scope=form.get("scope", ""),
     )
     fake.flows[flow.device_code] = flow
     return (
@@ -861,7 +903,7 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "user_code": flow.user_code,
             "device_code": flow.device_code,
             "verification_uri": "https://microsoft.com/devicelogin",
-            "expires_in": 900,
+            "expires_in": fake.device_lifetime,
             "interval": fake.device_interval,
             "message": "To sign in, use a web browser to open the page "
             f"https://microsoft.com/devicelogin and enter the code {flow.user_code} to "
@@ -871,9 +913,13 @@ def _device_code(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     )
 
 
-def _user_tokens(fake: FakeGraph, client_id: str, tenant: str, user: str) -> dict[str, Any]:
-    refresh = secrets.token_urlsafe(32)
-    fake.refresh_tokens[refresh] = (client_id, tenant, user)
+def _user_tokens(
+    fake: FakeGraph, client_id: str, tenant: str, user: str, scope: str, *, refreshing: bool
+) -> dict[str, Any]:
+    """The token answer (v2-oauth2-device-code.md, "Successful authentication response"): an
+    ``id_token`` only when ``openid`` was asked for, a ``refresh_token`` only with
+    ``offline_access`` (always when refreshing: v2-oauth2-auth-code-flow.md)."""
+    asked = scope.split()
     tid = "72f988bf-86f1-41af-91ab-2d7cd011db47"
     uid = hashlib.sha256(user.encode()).hexdigest()[:32]
     now = int(time.time())
@@ -902,32 +948,40 @@ def _user_tokens(fake: FakeGraph, client_id: str, tenant: str, user: str) -> dic
         .decode()
         .rstrip("=")
     )
-    return {
+    answer: dict[str, Any] = {
         "token_type": "Bearer",
-        "scope": "Files.ReadWrite.All openid profile",
+        "scope": " ".join(s for s in asked if s != "offline_access"),
         "expires_in": fake.token_lifetime,
         "ext_expires_in": fake.token_lifetime,
         "access_token": fake._issue(user),
-        "refresh_token": refresh,
-        "id_token": id_token,
-        "client_info": client_info,
     }
+    if refreshing or "offline_access" in asked:
+        refresh = secrets.token_urlsafe(32)
+        fake.refresh_tokens[refresh] = (client_id, tenant, user)
+        answer["refresh_token"] = refresh
+    if "openid" in asked:
+        answer["id_token"] = id_token
+        answer["client_info"] = client_info
+    return answer
 
 
 def _device_token(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
     flow = fake.flows.get(form.get("device_code", ""))
     if flow is None or flow.client_id != form.get("client_id"):
-        return _aad_error(400, "bad_verification_code", 70019, "Verification code not found.")
+        return _aad_error(
+            400, "bad_verification_code", 70018, "Invalid verification code (device_code)."
+        )
     if time.time() > flow.expires:
         return _aad_error(
             400,
             "expired_token",
             70020,
-            "The provided authorization code or refresh token has expired due to inactivity.",
+            "The provided value for the input parameter 'device_code' is not valid. This device "
+            "code has expired.",
         )
     if fake.decline:
         return _aad_error(
-            400, "authorization_declined", 70019, "The end user denied the authorization request."
+            400, "authorization_declined", 65004, "The end user denied the authorization request."
         )
     flow.polls += 1
     if flow.polls <= fake.pending_polls:
@@ -938,7 +992,10 @@ def _device_token(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
         )
     del fake.flows[flow.device_code]
-    return 200, _user_tokens(fake, flow.client_id, flow.tenant, fake.signing_in), {}
+    tokens = _user_tokens(
+        fake, flow.client_id, flow.tenant, fake.signing_in, flow.scope, refreshing=False
+    )
+    return 200, tokens, {}
 
 
 def _refresh(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
@@ -958,7 +1015,10 @@ def _refresh(fake: FakeGraph, tenant: str, form: dict[str, str]) -> tuple:
             "changed or reset their password.",
         )
     del fake.refresh_tokens[form["refresh_token"]]
-    return 200, _user_tokens(fake, client_id, flow_tenant, user), {}
+    tokens = _user_tokens(
+        fake, client_id, flow_tenant, user, form.get("scope", ""), refreshing=True
+    )
+    return 200, tokens, {}
 
 
 # -- starting it -------------------------------------------------------------------------------

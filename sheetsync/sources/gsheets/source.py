@@ -1,6 +1,6 @@
 """The Google Sheets source: read a worksheet and its memory, write a plan back.
 
-A sync costs at most four requests below the split size (PRODUCT.md, "Performance and scale"):
+A sync costs at most four requests below the split size (README, "Google Sheets"):
 
 1. ``spreadsheets.get`` with a field mask: sheet properties, conditional formats, filters;
 2. one ``values:batchGet`` of the worksheet and the memory sheet (unformatted, serial dates);

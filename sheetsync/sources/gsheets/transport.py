@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +21,8 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient, ParamsType
 
 from sheetsync.errors import CredentialsError, SourceError
-from sheetsync.sources.http import RetryPolicy, is_loopback, retry_after
+from sheetsync.sources.http import RetryPolicy, is_loopback, refuse_plain_http, retry_after
+from sheetsync.sources.http import endpoint_from_env as env_endpoint
 
 __all__ = ["RetryPolicy", "SheetsHTTPClient", "authorized_session", "endpoint_from_env"]
 
@@ -38,25 +38,13 @@ TIMEOUT = (15.0, 300.0)
 
 def endpoint_from_env() -> str | None:
     """The local Sheets endpoint from ``SHEETSYNC_SHEETS_ENDPOINT`` (trailing slash dropped)."""
-    value = os.environ.get(ENDPOINT_ENV, "").strip().rstrip("/")
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(
-            f"{ENDPOINT_ENV}={value!r} is not an http(s) URL: use e.g. http://127.0.0.1:8080"
-        )
-    return value
+    return env_endpoint(ENDPOINT_ENV, "http://127.0.0.1:8080")
 
 
 def check_plain_http(url: str, *, sends_secret: bool, what: str) -> None:
     """Refuse to send a token (or a signed assertion) over plain http beyond this machine."""
-    parts = urlsplit(url)
-    if sends_secret and parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise CredentialsError(
-            f"refusing to send Google credentials over plain http to {parts.hostname} "
-            f"({what}): use https, or a loopback address for a local test server"
-        )
+    if sends_secret:
+        refuse_plain_http(url, f"Google credentials ({what})")
 
 
 def _retry_after(response: requests.Response | None) -> float | None:

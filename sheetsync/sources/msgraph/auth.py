@@ -65,6 +65,18 @@ _AADSTS_FIXES = {
     70008: "your Microsoft sign-in expired: run `sheetsync login --microsoft` again",
     65001: "the permission was not granted: an administrator must grant consent for the app "
     "(API permissions > Grant admin consent)",
+    # only a sign-in without a secret or certificate gets it: the device code of login
+    7000218: "the app does not allow a sign-in with a device code: turn on Authentication > "
+    "Allow public client flows in its app registration, then run `sheetsync login --microsoft` "
+    "again",
+}
+
+
+#: a device-code sign-in that ended without a token (v2-oauth2-device-code.md, "Expected errors")
+_NOT_COMPLETED = {
+    "authorization_declined": "it was declined in the browser; accept it this time",
+    "expired_token": "the code expired before it was entered (15 minutes); enter it sooner",
+    "bad_verification_code": "Microsoft did not recognise the code; enter the new one shown",
 }
 
 
@@ -380,10 +392,10 @@ def login(
         ) from err
     if "access_token" not in result:
         error = str(result.get("error") or "")
-        if error in ("authorization_declined", "expired_token", "bad_verification_code"):
+        if error in _NOT_COMPLETED:
             raise CredentialsError(
-                f"the sign-in was not completed ({error}): run `sheetsync login --microsoft` "
-                "again and enter the code within the time shown"
+                f"the sign-in was not completed ({error}): {_NOT_COMPLETED[error]}, then run "
+                "`sheetsync login --microsoft` again"
             )
         raise _refusal(result, who)
     claims = result.get("id_token_claims") or {}

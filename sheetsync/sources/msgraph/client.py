@@ -13,7 +13,6 @@ what to do. ``SHEETSYNC_GRAPH_ENDPOINT`` sends every call to a local server inst
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,13 +20,42 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.exceptions import ChunkedEncodingError
 
 from sheetsync.errors import CredentialsError, SourceChanged, SourceError, WorkbookRefused
-from sheetsync.sources.http import RetryPolicy, is_loopback, retry_after
+from sheetsync.sources.http import RetryPolicy, refuse_plain_http, retry_after
+from sheetsync.sources.http import endpoint_from_env as env_endpoint
 
 from .address import GraphAddress
 
 log = logging.getLogger(__name__)
+
+
+class _HidePreauthenticated(logging.Filter):
+    """urllib3 logs the path and query of every request at DEBUG (``--verbose``, ``--log-file``).
+    Graph's download and upload-session URLs are credentials (anyone holding one may read or
+    write the file for a while, no token needed): those are logged as ``<pre-authenticated>``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden: set[str] = set()
+
+    def hide(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.hidden.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.hidden and isinstance(record.args, tuple):
+            record.args = tuple(
+                "<pre-authenticated>" if isinstance(a, str) and a in self.hidden else a
+                for a in record.args
+            )
+        return True
+
+
+_PREAUTHENTICATED = _HidePreauthenticated()
+logging.getLogger("urllib3.connectionpool").addFilter(_PREAUTHENTICATED)
 
 ENDPOINT_ENV = "SHEETSYNC_GRAPH_ENDPOINT"
 GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
@@ -99,15 +127,7 @@ class DriveItem:
 
 def endpoint_from_env() -> str | None:
     """The Graph endpoint from ``SHEETSYNC_GRAPH_ENDPOINT`` (e.g. http://127.0.0.1:PORT/v1.0)."""
-    value = os.environ.get(ENDPOINT_ENV, "").strip().rstrip("/")
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SourceError(
-            f"{ENDPOINT_ENV}={value!r} is not an http(s) URL: use e.g. http://127.0.0.1:8080/v1.0"
-        )
-    return value
+    return env_endpoint(ENDPOINT_ENV, "http://127.0.0.1:8080/v1.0")
 
 
 class GraphClient:
@@ -129,12 +149,8 @@ class GraphClient:
         simple_upload_limit: int = SIMPLE_UPLOAD_LIMIT,
         fragment_size: int = FRAGMENT_SIZE,
     ) -> None:
-        parts = urlsplit(endpoint)
-        if tokens.kind != "none" and parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise CredentialsError(
-                f"refusing to send a Microsoft token over plain http to {parts.hostname}: use "
-                "https, or a loopback address for a local test server"
-            )
+        if tokens.kind != "none":
+            refuse_plain_http(endpoint, "a Microsoft token")
         self.endpoint = endpoint.rstrip("/")
         self.tokens = tokens
         self.retry = retry
@@ -146,15 +162,16 @@ class GraphClient:
 
     def resolve(self, address: GraphAddress) -> DriveItem:
         """The item a link or ``msgraph:`` address names (its metadata, fresh)."""
+        # messages say "this link": the CLI names the source before them
         if address.share_url is not None:
-            path = f"/shares/{address.share_id}/driveItem"
+            path, what = f"/shares/{address.share_id}/driveItem", "this link"
         else:
             drive, item = (
                 quote(address.drive_id or "", safe="!"),
                 quote(address.item_id or "", safe="!"),
             )
-            path = f"/drives/{drive}/items/{item}"
-        return self._metadata(path, address.spec)
+            path, what = f"/drives/{drive}/items/{item}", "this drive item"
+        return self._metadata(path, what)
 
     def metadata(self, item: DriveItem) -> DriveItem:
         """``item`` as it is now (a new eTag when someone saved it)."""
@@ -177,6 +194,12 @@ class GraphClient:
         if response.status_code in (301, 302, 303, 307, 308):
             location = response.headers.get("Location", "")
             response.close()
+            if not location.startswith(("https://", "http://")):
+                raise SourceError(
+                    f"Microsoft Graph sent no download address for {item.name}; nothing was "
+                    "written: run the sync again"
+                )
+            _PREAUTHENTICATED.hide(location)
             response = self._send("GET", location, what=item.name, auth=False, stream=True)
         written = 0
         try:
@@ -224,6 +247,7 @@ class GraphClient:
             writing=True,
         )
         upload_url = str(response.json()["uploadUrl"])
+        _PREAUTHENTICATED.hide(upload_url)
         done = False
         try:
             with path.open("rb") as handle:
@@ -274,11 +298,12 @@ class GraphClient:
     ) -> requests.Response:
         started = self.retry.clock()
         attempt = 0
-        refresh = False
+        refresh = refreshed = False
         while True:
             sent = dict(headers or {})
             if auth:
                 token = self.tokens.token(refresh=refresh)
+                refresh = False  # a new token once: the retries after it reuse it
                 if token:
                     sent["Authorization"] = f"Bearer {token}"
             response: requests.Response | None = None
@@ -295,22 +320,29 @@ class GraphClient:
                     allow_redirects=False,
                     stream=stream,
                 )
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as err:
                 # Every write here is conditional (If-Match, or a fragment the service drops
                 # when incomplete), so sending it again can never apply it twice.
                 problem = f"could not reach Microsoft Graph ({type(err).__name__})"
                 cause = err
+            except requests.RequestException as err:  # a bad URL in an answer, and the like
+                raise SourceError(
+                    f"could not talk to Microsoft Graph about {what} ({type(err).__name__}); "
+                    "nothing was written: run the sync again, and with --verbose if it recurs"
+                ) from err
             else:
                 status = response.status_code
                 if status < 400:
                     return response
-                if status == 401 and auth and not refresh and self.tokens.kind != "none":
-                    refresh = True  # an expired token: ask for a new one, once
+                if status == 401 and auth and not refreshed and self.tokens.kind != "none":
+                    refresh = refreshed = True  # an expired token: ask for a new one, once
                     continue
                 if status not in RETRYABLE:
                     raise self._error(response, what, writing)
                 problem = f"Microsoft Graph answered {status} ({_code(response)})"
-            wait = self.retry.delay(attempt, retry_after(response.headers if response else None))
+            wait = self.retry.delay(
+                attempt, retry_after(None if response is None else response.headers)
+            )
             spent = self.retry.clock() - started
             if spent + wait > self.retry.total_seconds:
                 outcome = (
@@ -343,22 +375,16 @@ class GraphClient:
                 f"Microsoft Graph refused the access token for {what} ({code}): {again}"
             )
         if status == 403:
-            if self.tokens.kind == "app":
-                fix = (
-                    "grant the app the application permission Files.ReadWrite.All, or "
-                    "Sites.Selected with write access to the workbook's site (see the README, "
-                    "Microsoft 365)"
-                )
-            else:
-                fix = "ask the workbook's owner to share it with you with edit rights"
             verb = "change" if writing else "open"
             return SourceError(
-                f"{self.tokens.who} may not {verb} {what} ({code}): {fix}; {nothing}"
+                f"{self.tokens.who} may not {verb} {what} ({code}): {self._access_fix()}; {nothing}"
             )
         if status == 404:
+            # Graph answers 404, not 403, for an item the caller may not see
             return SourceError(
-                f"no file found at {what} ({code}): check the link (copy it again from OneDrive or "
-                f"SharePoint); the file may have been moved or deleted, or the link removed"
+                f"no file found at {what} ({code}) that {self.tokens.who} may see: check the "
+                "link (copy it again from OneDrive or SharePoint; the file may have been moved "
+                f"or deleted); if it is right, {self._access_fix()}"
             )
         if status == 423:
             return WorkbookRefused(
@@ -374,6 +400,16 @@ class GraphClient:
             f"Microsoft Graph answered {status} ({code}: {_message(response)}) for {what}; "
             f"{nothing}"
         )
+
+    def _access_fix(self) -> str:
+        """What gives the caller access to a workbook it may not open."""
+        if self.tokens.kind == "app":
+            return (
+                "grant the app the application permission Files.ReadWrite.All, or "
+                "Sites.Selected with write access to the workbook's site (see the README, "
+                "Microsoft 365)"
+            )
+        return "ask the workbook's owner to share it with you with edit rights"
 
 
 def _error_body(response: requests.Response) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class MicrosoftSource:
             item = self.client.resolve(self.address)
         else:
             item = self.client.metadata(self.item)
-        _check_workbook(item, self.key)
+        _check_workbook(item)
         self._folder = tempfile.TemporaryDirectory(prefix="sheetsync-")  # mode 700
         path = Path(self._folder.name) / _file_name(item.name)
         with path.open("wb") as out:
@@ -109,11 +109,11 @@ class MicrosoftSource:
                 self._folder = None
 
 
-def _check_workbook(item: DriveItem, spec: str) -> None:
+def _check_workbook(item: DriveItem) -> None:
     suffix = Path(item.name).suffix.lower()
     if item.is_folder:
         raise WorkbookRefused(
-            f"{spec} is the folder {item.name!r}, not a workbook: open the folder, select the "
+            f"this is the folder {item.name!r}, not a workbook: open the folder, select the "
             ".xlsx file and copy the link of that file"
         )
     if suffix == ".xls":
