@@ -10,6 +10,9 @@ extension lists...).
 Where the decisions live:
 
 * what is refused, and the public API: :mod:`.source`;
+* reading the sheet: :mod:`.reader` (python-calamine), or :mod:`.xmlreader` (our own
+  streaming reader) for workbooks calamine cannot open; part size limits: :mod:`.package`;
+* cell addresses and SpreadsheetML's text encodings: :mod:`.spreadsheetml`;
 * which parts may change: :mod:`.writer`;
 * the sheet part around its rows: :mod:`.sheetpart`; the row editor: :mod:`.roweditor`; cell
   values to XML: :mod:`.cellxml`;

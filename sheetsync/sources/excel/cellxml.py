@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from ...errors import SourceError
 from ..base import Cell
-from .cells import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
 from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
+from .spreadsheetml import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
 from .styles import StyleBook
 
 _LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from ...errors import SourceError
 from ..base import Cell, ColumnChanges
-from .cells import cell_ref, col_letter, date_serial, decode_text
 from .cellxml import plain
 from .package import Compressed, Package
 from .sheetcheck import VERDICT_MARK, PartCheck, Setup, Verdict, frame
+from .spreadsheetml import cell_ref, col_letter, date_serial, decode_text
 from .styles import StyleBook
 
 _TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>(.*?)</(?:[A-Za-z_][\w.-]*:)?t>", re.S)

@@ -25,8 +25,8 @@ from typing import NamedTuple, Protocol
 
 from ...errors import WorkbookRefused
 from ..base import Cell, ColumnChanges
-from .cells import MAX_COLS, col_index, col_letter, parse_range
 from .sheetpart import NeedsWholePart, Patterns, Row, add_attr, has_markup, patterns, whole_row
+from .spreadsheetml import MAX_COLS, col_index, col_letter, parse_range
 
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
 _SPANS = re.compile(rb"""(\sspans\s*=\s*["'])([^"']*)(["'])""")

@@ -21,11 +21,11 @@ from typing import BinaryIO
 
 from ...errors import LayoutError
 from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan, columns_of
-from .cells import MAX_COLS, col_letter, format_range
 from .filesafety import Fingerprint, check_path, check_unchanged, read_file, save_atomically
 from .package import Package, write_package
 from .readback import check_saved
 from .reader import SheetValues
+from .spreadsheetml import MAX_COLS, col_letter, format_range
 from .tables import frame_rows, sheet_tables
 from .workbook import Workbook
 from .writer import build_rewrite

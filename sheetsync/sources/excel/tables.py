@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .cells import format_range, parse_range
 from .ooxml import RT_TABLE, q, serialize_xml
 from .package import Package
+from .spreadsheetml import format_range, parse_range
 
 _QUERY_TABLE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/queryTable"
 

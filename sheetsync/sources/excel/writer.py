@@ -20,7 +20,6 @@ from ...errors import SourceError, WorkbookRefused
 from ..base import MEMORY_SHEET, ColumnChanges, WritePlan, columns_of
 from ..widths import created_widths
 from .calcchain import drop_cells
-from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
 from .ooxml import WORKSHEET_ORDER, insert_in_order, q
@@ -28,6 +27,7 @@ from .package import Compressed, Package, StreamDeflater, compress
 from .readback import SheetChecker, check_well_formed, sheet_checker
 from .roweditor import RowEditor
 from .sheetpart import NeedsWholePart, SheetText, streamed_sheet, whole_sheet
+from .spreadsheetml import MAX_COLS, MAX_ROWS
 from .styles import StyleBook
 from .tables import extend_table, load_tables
 from .workbook import SheetEntry, Workbook

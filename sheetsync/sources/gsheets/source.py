@@ -30,8 +30,8 @@ from sheetsync.sources.widths import created_widths
 
 from . import batch, formatting
 from .address import SheetAddress, parse_source
+from .apivalues import from_api, plain
 from .auth import GoogleCredentials, resolve_credentials
-from .cells import from_api, plain
 from .formatting import SheetMeta
 from .rows import Now, align, id_text
 from .transport import RetryPolicy, SheetsHTTPClient, authorized_session, endpoint_from_env
