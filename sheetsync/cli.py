@@ -226,7 +226,7 @@ def agenda(
     found, exit_code = [], 0
     for spec, sheet_name in targets:
         try:
-            opened = open_source(spec, sheet_name, config)
+            opened = open_source(spec, sheet_name, config, read_only=True)
             try:
                 data = opened.read()
             finally:
@@ -402,7 +402,7 @@ def forecast(
             raise UsageError(f"--chart {chart}: give a file name ending in .png")
         if chart and not Path(chart).resolve().parent.is_dir():
             raise UsageError(f"--chart {chart}: its folder does not exist")
-        opened = open_source(source, sheet, config)
+        opened = open_source(source, sheet, config, read_only=True)
         try:
             data = opened.read()
         finally:

@@ -212,3 +212,13 @@ def test_sync_json_reports_the_overloads(tmp_path, book):
         {"owner": "Dana", "day": "2026-12-11", "planned": 3, "capacity": 1}
     ]
     assert report["warnings"] == ["over capacity: Dana (1 a day) on 2026-12-11 (3 planned)"]
+
+
+def test_forecast_reads_a_workbook_open_in_excel(book, config):
+    (book.parent / "~$team.xlsx").write_text("rep", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["forecast", str(book), "--config", str(config), "--today", "2026-12-07", "--weeks", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == "Dana"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ...errors import LayoutError
+from ...errors import LayoutError, SourceError
 from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan, columns_of
 from .filesafety import Fingerprint, check_path, check_unchanged, read_file, save_atomically
 from .package import Package, write_package
@@ -99,20 +99,24 @@ class ExcelSource:
 
     ``sheet``: the worksheet's name; None = the one named "Prospects", else the first worksheet.
     ``backups``: how many previous versions to keep beside the file (``Name.xlsx.bak``, then
-    ``.bak2``...; 0 = none).
+    ``.bak2``...; 0 = none). ``read_only``: for reading alone (``agenda``, ``forecast``): a
+    workbook open in Excel is read as saved, and :meth:`write` is refused.
     """
 
-    def __init__(self, path: str | Path, sheet: str | None = None, backups: int = 1) -> None:
+    def __init__(
+        self, path: str | Path, sheet: str | None = None, backups: int = 1, read_only: bool = False
+    ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.key = str(self.path)
         self.lock_key = self.key  # the whole file is rewritten: one lock per workbook
         self.sheet = sheet
         self.backups = backups
+        self.read_only = read_only
         self._snapshot: _Snapshot | None = None
 
     def _load(self) -> tuple[_Snapshot, Workbook]:
         """Read the file once; refuses what sheetsync must not touch (see the module docs)."""
-        check_path(self.path)
+        check_path(self.path, open_elsewhere_ok=self.read_only)
         data, fingerprint = read_file(self.path)
         return _Snapshot(data, fingerprint, {}), Workbook(Package(data, self.path.name))
 
@@ -146,6 +150,8 @@ class ExcelSource:
     def write(self, plan: WritePlan) -> None:
         """Apply ``plan`` atomically (see the module docs); a plan that changes nothing whose
         highlighting, frozen header and filter are in place leaves the file untouched."""
+        if self.read_only:
+            raise SourceError(f"{self.path.name} was opened for reading only: nothing was written")
         _check_room(plan)
         snap = self._snapshot if self._snapshot is not None else self._load()[0]
         _warn_merges(plan, snap, self.path.name)
