@@ -212,3 +212,44 @@ def test_sync_json_reports_the_overloads(tmp_path, book):
         {"owner": "Dana", "day": "2026-12-11", "planned": 3, "capacity": 1}
     ]
     assert report["warnings"] == ["over capacity: Dana (1 a day) on 2026-12-11 (3 planned)"]
+
+
+def test_nothing_is_done_on_a_rep_s_day_off():
+    """Dana at 2 a day, off Mon 7 (today). Worked by hand:
+
+    Mon 7   her day off: nothing done, neither the late call nor the stale lead's card.
+    Tue 8   L (window Mon 23 - Fri 27 Nov: late) called on her first workday; S's card (given
+            Mon 7, kept until the note is recorded) written.
+    Wed 9   L: no answer on Tue 8, the follow-up e-mail by the next workday.
+    Thu 10, Fri 11  nothing (S's note call comes 5 workdays after Tue 8: Tue 15)."""
+    config = parse_config(
+        {"capacity": {"touches_per_day": 2}, "owners": {"Dana": {"days_off": ["2026-12-07"]}}}
+    )
+    rows = [r(None, "2026-11-13", "Connected", id="L"), r("Stale", "2026-03-01", None, id="S")]
+    frame = forecast(sheet(*rows), config, dt.date(2026, 12, 7), weeks=1)
+    columns = ["day", "calls", "e-mails", "cards", "day_off"]
+    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
+    assert days == {
+        "2026-12-07": [0, 0, 0, 1],
+        "2026-12-08": [1, 0, 1, 0],
+        "2026-12-09": [0, 1, 0, 0],
+        "2026-12-10": [0, 0, 0, 0],
+        "2026-12-11": [0, 0, 0, 0],
+    }
+
+
+def test_a_part_time_rep_without_a_limit_works_only_their_days():
+    """Luis, no limit, Mon-Thu. Fri 11 Dec: A's window (Mon 7 - Fri 11) is open and its first
+    day has passed, so the sync shows it DUE; he does not work Fridays, so the forecast has
+    him call on Mon 14, not on Fri 11."""
+    config = parse_config({"owners": {"Luis": {"workdays": ["Mon", "Tue", "Wed", "Thu"]}}})
+    frame = forecast(
+        sheet(r(None, "2026-11-27", "Connected", id="A", owner="Luis")),
+        config,
+        dt.date(2026, 12, 11),
+        weeks=1,
+    )
+    columns = ["day", "calls", "day_off"]
+    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
+    assert days["2026-12-11"] == [0, 1]
+    assert days["2026-12-14"] == [1, 0]
