@@ -55,7 +55,8 @@ def _fail(error: SheetsyncError) -> NoReturn:
 
 
 def _source_options(command: Callable[..., None]) -> Callable[..., None]:
-    """SOURCE, --sheet and --config: where ``sync`` and ``agenda`` find their sheets."""
+    """SOURCE, --sheet and --config: where ``sync``, ``agenda`` and ``forecast`` find their
+    sheets."""
     options = (
         click.argument("source", required=False),
         click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first)."),
@@ -352,14 +353,7 @@ def demo(today: str | None, output: str) -> None:
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--today", help="Forecast from YYYY-MM-DD instead of today.")
 @click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 26))
 @click.option("--by", type=click.Choice(["day", "week"]), default="day", show_default=True)
@@ -373,6 +367,11 @@ def demo(today: str | None, output: str) -> None:
 @click.option(
     "--chart", type=click.Path(dir_okay=False), help="Also draw the forecast into FILE.png."
 )
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False),
+    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
+)
 def forecast(
     source: str | None,
     sheet: str | None,
@@ -382,27 +381,32 @@ def forecast(
     by: str,
     output_format: str,
     chart: str | None,
+    credentials: str | None,
 ) -> None:
     """Forecast each rep's touches per day or week beside their capacity (reads, never writes).
 
     Every touch is assumed to happen on its planned day without an answer, so follow-ups,
-    cut bait and the card queue come round as the rules say."""
+    cut bait and the card queue come round as the rules say. Without SOURCE: the config's
+    one [[sources]] entry."""
     from sheetsync import forecast as forecasts
     from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "forecast")
+    if len(targets) != 1:
+        _fail(
+            UsageError(
+                f"the config has {len(targets)} [[sources]]: give the SOURCE to forecast "
+                f"(one of {', '.join(spec for spec, _ in targets)})"
+            )
+        )
+    [(spec, sheet_name)] = targets
+    if chart and not chart.lower().endswith(".png"):
+        _fail(UsageError(f"--chart {chart}: give a file name ending in .png"))
+    if chart and not Path(chart).resolve().parent.is_dir():
+        _fail(UsageError(f"--chart {chart}: its folder does not exist"))
     try:
-        config = load_config(config_path)
-        day = today_in(config, today)
-        if not source:
-            if len(config.sources) != 1:
-                raise UsageError("give the SOURCE to forecast (an .xlsx path or a Google Sheet)")
-            source, sheet = config.sources[0].source, sheet or config.sources[0].sheet
-        if chart and not chart.lower().endswith(".png"):
-            raise UsageError(f"--chart {chart}: give a file name ending in .png")
-        if chart and not Path(chart).resolve().parent.is_dir():
-            raise UsageError(f"--chart {chart}: its folder does not exist")
-        opened = open_source(source, sheet, config)
+        opened = open_source(spec, sheet_name, config)
         try:
             data = opened.read()
         finally:
@@ -410,21 +414,22 @@ def forecast(
         frame = forecasts.by_period(forecasts.forecast(data, config, day, weeks), by)
     except SheetsyncError as ex:
         _fail(ex)
-        return
     except Exception as ex:  # a one-line reason and a non-zero exit, as for sync
         log.debug("unexpected error", exc_info=True)
-        click.echo(f"sheetsync: error: {source}: unexpected error: {ex!r}", err=True)
+        click.echo(f"sheetsync: error: {spec}: unexpected error: {ex!r}", err=True)
         sys.exit(1)
     if output_format == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif output_format == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso"))
+        when = frame.columns[1]  # day or week: dates as YYYY-MM-DD, not timestamps
+        shown = frame.assign(**{when: [d.isoformat() for d in frame[when]]})
+        click.echo(shown.to_json(orient="records"))
     else:
-        click.echo(f"{source}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
+        click.echo(f"{spec}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
         click.echo(forecasts.show_table(frame))
     if chart:
         try:
-            forecasts.write_chart(frame, chart, f"{Path(source).name}: touches per {by}")
+            forecasts.write_chart(frame, chart, f"{Path(spec).name}: touches per {by}")
         except OSError as ex:
             _fail(UsageError(f"--chart {chart}: cannot write it ({ex.strerror})"))
         if output_format == "table":

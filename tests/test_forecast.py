@@ -163,7 +163,11 @@ def test_forecast_command_csv_json_and_chart(tmp_path, book, config):
     out = CliRunner().invoke(main, [*args, "--by", "week", "--format", "json"])
     weeks = json.loads(out.output)
     assert len(weeks) == 6
-    assert weeks[0]["week"].startswith("2026-12-07") and weeks[0]["calls"] == 3
+    assert weeks[0]["week"] == "2026-12-07" and weeks[0]["calls"] == 3
+    days = json.loads(CliRunner().invoke(main, [*args, "--weeks", "1", "--format", "json"]).output)
+    assert [d["day"] for d in days] == [
+        "2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"
+    ]  # fmt: skip
     chart = tmp_path / "forecast.png"
     drawn = CliRunner().invoke(main, [*args, "--chart", str(chart)])
     assert drawn.exit_code == 0, drawn.output
@@ -253,3 +257,25 @@ def test_a_part_time_rep_without_a_limit_works_only_their_days():
     days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
     assert days["2026-12-11"] == [0, 1]
     assert days["2026-12-14"] == [1, 0]
+
+
+def test_forecast_command_takes_the_config_s_one_source_and_refuses_several(tmp_path, book):
+    one = tmp_path / "one.toml"
+    one.write_text(f"[[sources]]\nsource = '{book}'\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["forecast", "--config", str(one), "--today", "2026-12-07"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"{book}: touches planned per day from 2026-12-07, 6 weeks"
+    )
+    two = tmp_path / "two.toml"
+    two.write_text(
+        f"[[sources]]\nsource = '{book}'\n[[sources]]\nsource = 'other.xlsx'\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["forecast", "--config", str(two)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "sheetsync: error: the config has 2 [[sources]]: give the SOURCE to forecast "
+        f"(one of {book}, {tmp_path / 'other.xlsx'})\n"
+    )
+    none = CliRunner().invoke(main, ["forecast", "--config", str(tmp_path / "missing.toml")])
+    assert none.exit_code == 2
