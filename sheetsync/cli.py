@@ -72,6 +72,13 @@ def _source_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+_credentials_option = click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False),
+    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetsync")
 def main() -> None:
@@ -83,11 +90,7 @@ def main() -> None:
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option(
-    "--credentials",
-    type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
-)
+@_credentials_option
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug log lines on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Also append log lines here.")
@@ -202,11 +205,7 @@ def _deliver(
     help="table (plain lines when piped), csv, json, or an ics calendar.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
-@click.option(
-    "--credentials",
-    type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file.",
-)
+@_credentials_option
 def agenda(
     source: str | None,
     sheet: str | None,
@@ -367,11 +366,7 @@ def demo(today: str | None, output: str) -> None:
 @click.option(
     "--chart", type=click.Path(dir_okay=False), help="Also draw the forecast into FILE.png."
 )
-@click.option(
-    "--credentials",
-    type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
-)
+@_credentials_option
 def forecast(
     source: str | None,
     sheet: str | None,

@@ -53,6 +53,11 @@ HAND = [
 ]
 
 
+def _days(frame, columns: list[str]) -> dict[str, list[int]]:
+    """``{"2026-12-07": [value of each column], ...}``, one entry per day of the forecast."""
+    return {d.isoformat(): row for d, *row in frame[["day", *columns]].itertuples(index=False)}
+
+
 def test_two_weeks_worked_by_hand():
     frame = forecast(sheet(*ROWS), DANA_AT_2, dt.date(2026, 12, 7), weeks=2)
     got = [
@@ -92,9 +97,7 @@ def test_over_capacity_and_days_off_are_shown():
         {"capacity": {"touches_per_day": 1}, "owners": {"Dana": {"days_off": ["2026-12-08"]}}}
     )
     frame = forecast(sheet(*ROWS[:3]), config, dt.date(2026, 12, 7), weeks=1)
-    columns = ["day", "touches", "capacity", "over", "day_off"]
-    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
-    assert days == {
+    assert _days(frame, ["touches", "capacity", "over", "day_off"]) == {
         "2026-12-07": [1, 1, 0, 0],
         "2026-12-08": [0, 0, 0, 1],
         "2026-12-09": [0, 1, 0, 0],
@@ -231,9 +234,7 @@ def test_nothing_is_done_on_a_rep_s_day_off():
     )
     rows = [r(None, "2026-11-13", "Connected", id="L"), r("Stale", "2026-03-01", None, id="S")]
     frame = forecast(sheet(*rows), config, dt.date(2026, 12, 7), weeks=1)
-    columns = ["day", "calls", "e-mails", "cards", "day_off"]
-    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
-    assert days == {
+    assert _days(frame, ["calls", "e-mails", "cards", "day_off"]) == {
         "2026-12-07": [0, 0, 0, 1],
         "2026-12-08": [1, 0, 1, 0],
         "2026-12-09": [0, 1, 0, 0],
@@ -253,8 +254,7 @@ def test_a_part_time_rep_without_a_limit_works_only_their_days():
         dt.date(2026, 12, 11),
         weeks=1,
     )
-    columns = ["day", "calls", "day_off"]
-    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
+    days = _days(frame, ["calls", "day_off"])
     assert days["2026-12-11"] == [0, 1]
     assert days["2026-12-14"] == [1, 0]
 
