@@ -22,7 +22,7 @@ from sheetsync.errors import SheetsyncError, UsageError
 
 if TYPE_CHECKING:
     from sheetsync.notify.deliver import Delivery
-    from sheetsync.sources.base import Source
+    from sheetsync.sources.base import SheetData, Source
     from sheetsync.sync import SyncRun
 
 log = logging.getLogger("sheetsync")
@@ -219,19 +219,14 @@ def agenda(
     """List what each rep does today (OVERDUE, DUE, CARD), deciding every row as a sync
     would; never writes the sheet. Without SOURCE: every [[sources]] entry."""
     from sheetsync import agenda as agendas
-    from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
     config, day, targets = _settings(config_path, credentials, today, source, sheet, "agenda")
     found, exit_code = [], 0
     for spec, sheet_name in targets:
         try:
-            opened = open_source(spec, sheet_name, config)
-            try:
-                data = opened.read()
-            finally:
-                opened.close()
-            found.append(agendas.read_agenda(data, config, day, opened.key))
+            data, key = _read(spec, sheet_name, config)
+            found.append(agendas.read_agenda(data, config, day, key))
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
             click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
@@ -267,6 +262,17 @@ def agenda(
         except OSError as ex:
             _fail(UsageError(f"cannot write {output}: {ex.strerror or ex}"))
     sys.exit(exit_code)
+
+
+def _read(spec: str, sheet_name: str | None, config: Config) -> tuple[SheetData, str]:
+    """The worksheet of one source and the source's key (``agenda``, ``forecast``: read only)."""
+    from sheetsync.sync import open_source
+
+    opened = open_source(spec, sheet_name, config)
+    try:
+        return opened.read(), opened.key
+    finally:
+        opened.close()
 
 
 def _settings(
@@ -384,7 +390,6 @@ def forecast(
     cut bait and the card queue come round as the rules say. Without SOURCE: the config's
     one [[sources]] entry."""
     from sheetsync import forecast as forecasts
-    from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
     config, day, targets = _settings(config_path, credentials, today, source, sheet, "forecast")
@@ -401,11 +406,7 @@ def forecast(
     if chart and not Path(chart).resolve().parent.is_dir():
         _fail(UsageError(f"--chart {chart}: its folder does not exist"))
     try:
-        opened = open_source(spec, sheet_name, config)
-        try:
-            data = opened.read()
-        finally:
-            opened.close()
+        data, _ = _read(spec, sheet_name, config)
         frame = forecasts.by_period(forecasts.forecast(data, config, day, weeks), by)
     except SheetsyncError as ex:
         _fail(ex)
