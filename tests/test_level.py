@@ -312,3 +312,39 @@ def test_the_demo_workbook_levelled_twice_the_same_day_is_written_once(tmp_path)
     assert again.exit_code == 0, again.output
     assert "nothing to change" in again.output
     assert book.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"workdays": ["Mon", "Monkey"]},
+            "config key 'owners.Dana.workdays': 'Monkey' is not a weekday (Mon ... Sun)",
+        ),
+        (
+            {"workdays": ["Sunshine"]},
+            "config key 'owners.Dana.workdays': 'Sunshine' is not a weekday (Mon ... Sun)",
+        ),
+        (
+            {"days_off": ["..2027-01-15"]},
+            "config key 'owners.Dana.days_off': '..2027-01-15' is not a day \"2027-01-15\" or a "
+            'range "FIRST..LAST"',
+        ),
+        (
+            {"days_off": ["2027-01-15.."]},
+            "config key 'owners.Dana.days_off': '2027-01-15..' is not a day \"2027-01-15\" or a "
+            'range "FIRST..LAST"',
+        ),
+    ],
+)
+def test_a_weekday_or_day_off_that_is_not_one_names_the_key(table, message):
+    from sheetsync.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"owners": {"Dana": table}})
+    assert str(raised.value) == message
+
+
+def test_weekdays_by_their_full_or_short_english_names():
+    config = parse_config({"owners": {"Dana": {"workdays": ["monday", "Tues", "THU", " Fri "]}}})
+    assert config.capacity.for_owner("dana").workdays == ("Mon", "Tue", "Thu", "Fri")
