@@ -217,8 +217,9 @@ def level(
         day[rows] = np.busday_offset(origin, planned_idx, "forward", busdaycal=cal)
         load = np.bincount(planned_idx)
         for i in np.flatnonzero(load > cap).tolist():
-            when = np.busday_offset(origin, i, "forward", busdaycal=cal).item()
-            overloads.append((code, when, int(load[i]), cap))
+            when = np.busday_offset(origin, i, "forward", busdaycal=cal)
+            if when <= _LAST_DAY:  # later than a date can show: those rows keep the rules' plan
+                overloads.append((code, when.item(), int(load[i]), cap))
     return LevelPlan(day, first, last, late, overloads)
 
 

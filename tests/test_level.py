@@ -348,3 +348,22 @@ def test_a_weekday_or_day_off_that_is_not_one_names_the_key(table, message):
 def test_weekdays_by_their_full_or_short_english_names():
     config = parse_config({"owners": {"Dana": {"workdays": ["monday", "Tues", "THU", " Fri "]}}})
     assert config.capacity.for_owner("dana").workdays == ("Mon", "Tue", "Thu", "Fri")
+
+
+def test_a_rep_off_to_the_end_of_time_keeps_the_rules_plan_and_reports_no_day():
+    """Dana off from 1 Dec 2026 to the last day a date holds (she left): her next workday is
+    past it, so her rows, two of them late, stay as the rules set them, and no overload is
+    reported on a day no cell can show (it was an unexpected error)."""
+    config = parse_config(
+        {
+            "capacity": {"touches_per_day": 1},
+            "owners": {"Dana": {"days_off": ["2026-12-01..9999-12-31"]}},
+        }
+    )
+    rows = [
+        r(None, "2026-11-02", "Connected", id="A"),  # window Thu 12 - Mon 16 Nov: late
+        r(None, "2026-11-02", "Connected", id="B"),
+    ]
+    result = plan_sync(sheet(*rows), config, d("2026-12-07"))
+    assert result.summary.overloads == []
+    assert plan(sheet(*rows), "2026-12-07", config) == plan(sheet(*rows), "2026-12-07", Config())
