@@ -32,6 +32,7 @@ from sheetsync.level import (
     owner_calendars,
     owners_by_code,
     sheet_next_contact,
+    warn_unknown_owners,
 )
 from sheetsync.workdays import Calendar
 
@@ -83,6 +84,7 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
     years = years_of(p, today)
     calendar = Calendar(config.rules, range(years.start, max(years.stop, end.year + 3)))
     names, keys = owners_by_code(p, sheet.owner_names)
+    warn_unknown_owners(config.capacity, keys)  # once: each day's levelling is silent
     codes = p.owner
     caps, cals, _ = owner_calendars(config.capacity, keys, calendar)
     team = np.busdaycalendar(weekmask=calendar.weekmask, holidays=calendar.holidays)

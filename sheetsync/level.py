@@ -418,6 +418,16 @@ def owners_by_code(prospects: Prospects, owner_names: list[str]) -> tuple[list[s
     return names, keys
 
 
+def warn_unknown_owners(capacity: Capacity, keys: list[str]) -> None:
+    """Log each ``[owners.NAME]`` with capacity settings whose NAME no row of the sheet has
+    (``keys``: the sheet's ``owner_key`` of each owner)."""
+    for key in sorted(set(capacity.owners) - set(keys)):
+        log.warning(
+            "[owners.%s] is not an owner in the sheet: check the spelling of its name",
+            capacity.owners[key].name,
+        )
+
+
 def apply_levelling(
     decisions: Decisions,
     prospects: Prospects,
@@ -451,11 +461,7 @@ def apply_levelling(
     owner = prospects.owner
     names, keys = owners_by_code(prospects, owner_names)
     if warn:
-        for key in sorted(set(capacity.owners) - set(keys)):
-            log.warning(
-                "[owners.%s] is not an owner in the sheet: check the spelling of its name",
-                capacity.owners[key].name,
-            )
+        warn_unknown_owners(capacity, keys)
     caps, cals, active = owner_calendars(capacity, keys, calendar)
     if not active.any():
         return decisions, []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import matplotlib.image
@@ -279,3 +280,14 @@ def test_forecast_command_takes_the_config_s_one_source_and_refuses_several(tmp_
     )
     none = CliRunner().invoke(main, ["forecast", "--config", str(tmp_path / "missing.toml")])
     assert none.exit_code == 2
+
+
+def test_forecast_warns_of_an_owner_not_in_the_sheet(caplog):
+    config = parse_config(
+        {"capacity": {"touches_per_day": 2}, "owners": {"Zoe": {"workdays": ["Mon"]}}}
+    )
+    with caplog.at_level(logging.WARNING, logger="sheetsync"):
+        forecast(sheet(*ROWS), config, dt.date(2026, 12, 7), weeks=1)
+    assert caplog.messages == [
+        "[owners.Zoe] is not an owner in the sheet: check the spelling of its name"
+    ]
