@@ -367,3 +367,20 @@ def test_a_rep_off_to_the_end_of_time_keeps_the_rules_plan_and_reports_no_day():
     result = plan_sync(sheet(*rows), config, d("2026-12-07"))
     assert result.summary.overloads == []
     assert plan(sheet(*rows), "2026-12-07", config) == plan(sheet(*rows), "2026-12-07", Config())
+
+
+def test_a_window_wholly_on_days_off_moves_without_a_limit_too():
+    """No capacity, Dana off Wed 23: D7's promised call (Wed 23 only) moves to Thu 24, and Why
+    says so; her other rows stay on their windows' first days."""
+    config = parse_config(
+        {"rules": {"holidays": "US"}, "owners": {"Dana": {"days_off": ["2026-12-23"]}}}
+    )
+    got = _by_id(plan(sheet(*ROWS), TODAY, config))
+    unlevelled = _by_id(plan(sheet(*ROWS), TODAY, parse_config({"rules": {"holidays": "US"}})))
+    assert (got["D7"]["Next Contact"], got["D7"]["Flag"]) == (d("2026-12-24"), SCHEDULED)
+    assert got["D7"]["Why"] == unlevelled["D7"]["Why"] + (
+        "; window Wed 23 Dec falls on Dana's days off: moved to Thu 24 Dec"
+    )
+    assert [got[k]["Next Contact"] for k in ("D1", "D4", "D8")] == [
+        d("2026-12-21"), d("2026-12-22"), d("2026-12-18")
+    ]  # fmt: skip
