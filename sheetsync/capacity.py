@@ -105,7 +105,8 @@ def _days_off(key: str, value: Any) -> tuple[tuple[dt.date, dt.date], ...]:
     return tuple(sorted(out))
 
 
-def _workdays(key: str, value: Any) -> tuple[str, ...]:
+def parse_workdays(key: str, value: Any) -> tuple[str, ...]:
+    """A list of weekday names (``[rules] workdays``, ``[owners.NAME] workdays``), in week order."""
     from sheetsync.config import WEEKDAYS  # config imports this module
 
     if not isinstance(value, list) or not value:
@@ -152,7 +153,7 @@ def parse_capacity(capacity_table: dict[str, Any], owners_table: dict[str, Any])
         if "days_off" in table:
             settings["days_off"] = _days_off(f"{prefix}.days_off", table["days_off"])
         if "workdays" in table:
-            settings["workdays"] = _workdays(f"{prefix}.workdays", table["workdays"])
+            settings["workdays"] = parse_workdays(f"{prefix}.workdays", table["workdays"])
         if settings:
             owners[key] = OwnerCapacity(name=name, **settings)
     return Capacity(touches_per_day=team, owners=owners)
