@@ -1,19 +1,25 @@
-"""Benchmark: sheetsync's Excel adapter against openpyxl's load + save, end to end.
+"""Benchmark: ``sheetsync sync FILE`` as a user runs it against openpyxl's load + save.
 
     .venv/bin/python benchmarks/bench_excel.py [--rows 10000 100000] [--no-openpyxl]
 
 For each size it generates a 15-column prospects workbook with XlsxWriter (text, dates, numbers;
-shared strings, as Excel writes them), then runs each case in a fresh subprocess, which reports
-its wall time and its own peak memory (ru_maxrss):
+shared strings, as Excel writes them), then times each case as a fresh process, from outside:
 
-* ours, first sync: ``sync_source`` as ``sheetsync sync FILE`` runs it: read, decide every row,
-  write the tool's columns (created at the right), the IDs' memory sheet and the highlighting;
-* ours, no change: the same sync again, which must not rewrite the file;
-* openpyxl: ``load_workbook``, the same rules, the same cells set, ``save``: the naive way.
+* ours, first sync: the ``sheetsync sync FILE`` command (Python's start and imports included):
+  read, decide every row, write the tool's columns (created at the right), the IDs' memory sheet
+  and the highlighting, keep the ``.bak``;
+* ours, no change: the same command again, which must not rewrite the file;
+* openpyxl: a fresh Python running ``load_workbook``, the same rules, the same cells set and
+  ``save``: the naive way.
 
+Peak memory is the highest memory of the whole process tree (the command and the check process
+it starts for a big sheet), sampled every 10 ms from /proc as the sum of their proportional set
+sizes (a page two processes share counts once).
 Our cases run ``--repeat`` times (3) and the fastest is shown, with the highest peak memory of
 the runs, and every run's time below the table: on a shared machine noise only ever adds time.
 openpyxl runs once (its times vary by a few percent; 3 runs would take minutes).
+``--pythonpath DIR`` runs another checkout's code (e.g. a ``git worktree`` of main) with the
+same interpreter, for a before/after comparison.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -82,23 +89,6 @@ def generate(path: Path, rows: int) -> None:
     book.close()
 
 
-def case_ours(path: Path, first: bool) -> dict[str, float]:
-    """The real thing, as ``sheetsync sync FILE`` runs it: read, decide, write."""
-    from sheetsync.config import Config
-    from sheetsync.sources.excel import ExcelSource
-    from sheetsync.sync import sync_source
-
-    started = time.perf_counter()
-    mtime = path.stat().st_mtime_ns
-    report = sync_source(ExcelSource(path), Config(backups=0), TODAY)
-    total = time.perf_counter() - started
-    if first and report.summary.cells_changed < report.summary.rows_read * 4:
-        raise SystemExit("the first sync did not write the tool's columns")
-    if not first and path.stat().st_mtime_ns != mtime:
-        raise SystemExit("a sync with nothing to change rewrote the file")
-    return {"total": total, "cells": float(report.summary.cells_changed)}
-
-
 def case_openpyxl(path: Path) -> dict[str, float]:
     """The naive way: the same job (same rules, same cells) on openpyxl's load + save."""
     import openpyxl
@@ -120,24 +110,83 @@ def case_openpyxl(path: Path) -> dict[str, float]:
     return {"total": time.perf_counter() - started}
 
 
+def _tree_pss(pid: int) -> int:
+    """The proportional set size (shared pages split between the processes sharing them) of
+    ``pid`` and all its descendants, in bytes: what the process tree holds at that moment."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += map(int, children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run ``command`` as a fresh process: its wall time and peak memory (process tree)."""
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tempfile.gettempdir(),  # no sheetsync.toml there: the defaults
+    )
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_pss(process.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    total = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{command} failed:\n{output.decode(errors='replace')}")
+    return {
+        "total": total,
+        "peak_mb": peak / 2**20,
+        # processor time of the process and its children: what a busy machine charges for it
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "output": output.decode(errors="replace"),  # type: ignore[dict-item]
+    }
+
+
+def run_ours(path: Path, rows: int, first: bool, env: dict[str, str]) -> dict[str, float]:
+    """``sheetsync sync FILE`` as a user runs it (the installed command, a fresh process)."""
+    command = [str(Path(sys.executable).with_name("sheetsync")), "sync", str(path)]
+    mtime = path.stat().st_mtime_ns
+    result = measure([*command, "--today", TODAY.isoformat(), "--json"], env)
+    cells = json.loads(str(result["output"]))["sources"][0]["cells_changed"]
+    if first and cells < rows * 4:
+        raise SystemExit("the first sync did not write the tool's columns")
+    if not first and path.stat().st_mtime_ns != mtime:
+        raise SystemExit("a sync with nothing to change rewrote the file")
+    return result
+
+
 def best(runs: list[dict[str, float]]) -> dict[str, float]:
     """The fastest run (timings on a shared machine only ever get slower by noise), with the
     highest peak memory of all runs."""
     fastest = dict(min(runs, key=lambda run: run["total"]))
     fastest["peak_mb"] = max(run["peak_mb"] for run in runs)
     return fastest
-
-
-def run_case(case: str, path: Path) -> dict[str, float]:
-    """Run one case in a fresh interpreter; its wall time and peak memory."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--case", case, str(path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -147,20 +196,18 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each of our cases (the best is shown)"
     )
+    parser.add_argument("--pythonpath", help="run the sheetsync package found in this folder")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("file", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if args.case:
-        path = Path(args.file)
-        if args.case == "openpyxl":
-            result = case_openpyxl(path)
-        else:
-            result = case_ours(path, first=args.case == "first")
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+    if args.case == "openpyxl":
+        case_openpyxl(Path(args.file))
         return
 
+    env = dict(os.environ)
+    if args.pythonpath:
+        env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
     print(
         f"{'rows':>8} | {'ours first sync':>15} | {'ours no-change':>14} | {'openpyxl':>9} | "
         f"{'speed-up':>8} | {'peak MB ours / openpyxl':>23} | {'file MB':>7}"
@@ -173,15 +220,24 @@ def main() -> None:
             firsts = []
             for _ in range(args.repeat):
                 shutil.copy(seed, ours)
-                firsts.append(run_case("first", ours))
-            agains = [run_case("again", ours) for _ in range(args.repeat)]
+                firsts.append(run_ours(ours, rows, True, env))
+            agains = [run_ours(ours, rows, False, env) for _ in range(args.repeat)]
             first, again = best(firsts), best(agains)
             if args.no_openpyxl:
                 naive = {"total": float("nan"), "peak_mb": float("nan")}
             else:
                 theirs = Path(folder) / f"openpyxl{rows}.xlsx"
                 shutil.copy(seed, theirs)
-                naive = run_case("openpyxl", theirs)
+                naive = measure(
+                    [
+                        sys.executable,
+                        str(Path(__file__).resolve()),
+                        "--case",
+                        "openpyxl",
+                        str(theirs),
+                    ],
+                    env,
+                )
             print(
                 f"{rows:>8} | {first['total']:>13.2f} s | {again['total']:>12.2f} s | "
                 f"{naive['total']:>7.2f} s | {naive['total'] / first['total']:>7.1f}x | "
@@ -192,6 +248,8 @@ def main() -> None:
             print(
                 f"{'':>8}   (no-change peak {again['peak_mb']:.0f} MB; all runs, first sync: "
                 + ", ".join(f"{run['total']:.2f}" for run in firsts)
+                + " s, processor "
+                + ", ".join(f"{run['cpu']:.2f}" for run in firsts)
                 + " s; no change: "
                 + ", ".join(f"{run['total']:.2f}" for run in agains)
                 + " s)",

@@ -22,6 +22,8 @@ from typing import Any
 from sheetsync.cellvalues import owner_key
 from sheetsync.errors import ConfigError
 
+_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 #: the keys of an ``[owners.NAME]`` table this module reads (others belong to other settings)
 OWNER_KEYS = ("touches_per_day", "days_off", "workdays")
 
@@ -93,6 +95,8 @@ def _days_off(key: str, value: Any) -> tuple[tuple[dt.date, dt.date], ...]:
         if not isinstance(item, str):
             raise _fail(key, f'{item!r} is not a day "2027-01-15" or a range "FIRST..LAST"')
         first_s, dots, last_s = item.partition("..")
+        if dots and not (first_s.strip() and last_s.strip()):
+            raise _fail(key, f'{item!r} is not a day "2027-01-15" or a range "FIRST..LAST"')
         first = _day(key, first_s)
         last = _day(key, last_s) if dots else first
         if last < first:
@@ -101,17 +105,20 @@ def _days_off(key: str, value: Any) -> tuple[tuple[dt.date, dt.date], ...]:
     return tuple(sorted(out))
 
 
-def _workdays(key: str, value: Any) -> tuple[str, ...]:
+def parse_workdays(key: str, value: Any) -> tuple[str, ...]:
+    """A list of weekday names (``[rules] workdays``, ``[owners.NAME] workdays``), in week order."""
     from sheetsync.config import WEEKDAYS  # config imports this module
 
     if not isinstance(value, list) or not value:
         raise _fail(key, 'must be a non-empty list such as ["Mon", "Tue", "Wed", "Thu"]')
     days = []
     for day in value:
-        name = day.strip().title()[:3] if isinstance(day, str) else ""
-        if name not in WEEKDAYS or len(day.strip()) < 3:
+        # "Mon", "Tues", "Thursday": the first three or more letters of the day's English name
+        text = day.strip().casefold() if isinstance(day, str) else ""
+        named = [d for d, full in zip(WEEKDAYS, _FULL_NAMES, strict=True) if full.startswith(text)]
+        if len(text) < 3 or not named:
             raise _fail(key, f"{day!r} is not a weekday (Mon ... Sun)")
-        days.append(name)
+        days.append(named[0])
     return tuple(d for d in WEEKDAYS if d in days)
 
 
@@ -146,7 +153,7 @@ def parse_capacity(capacity_table: dict[str, Any], owners_table: dict[str, Any])
         if "days_off" in table:
             settings["days_off"] = _days_off(f"{prefix}.days_off", table["days_off"])
         if "workdays" in table:
-            settings["workdays"] = _workdays(f"{prefix}.workdays", table["workdays"])
+            settings["workdays"] = parse_workdays(f"{prefix}.workdays", table["workdays"])
         if settings:
             owners[key] = OwnerCapacity(name=name, **settings)
     return Capacity(touches_per_day=team, owners=owners)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -191,8 +192,9 @@ def text_key(value: Any) -> str:
 
 
 def owner_key(value: Any) -> str:
-    """Owners compare case- and space-insensitively."""
-    return " ".join(text_key(value).split()).casefold()
+    """Owners compare case- and space-insensitively, and "Zoë" typed as one character or as
+    "e" and a combining diaeresis is the same rep (Unicode NFC)."""
+    return unicodedata.normalize("NFC", " ".join(text_key(value).split()).casefold())
 
 
 def map_unique(values: Sequence[Any], parse: Callable[[Any], Any]) -> list[Any]:

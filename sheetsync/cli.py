@@ -22,7 +22,7 @@ from sheetsync.errors import SheetsyncError, UsageError
 
 if TYPE_CHECKING:
     from sheetsync.notify.deliver import Delivery
-    from sheetsync.sources.base import Source
+    from sheetsync.sources.base import SheetData, Source
     from sheetsync.sync import SyncRun
 
 log = logging.getLogger("sheetsync")
@@ -55,7 +55,8 @@ def _fail(error: SheetsyncError) -> NoReturn:
 
 
 def _source_options(command: Callable[..., None]) -> Callable[..., None]:
-    """SOURCE, --sheet and --config: where ``sync`` and ``agenda`` find their sheets."""
+    """SOURCE, --sheet and --config: where ``sync``, ``agenda`` and ``forecast`` find their
+    sheets."""
     options = (
         click.argument("source", required=False),
         click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first)."),
@@ -71,6 +72,13 @@ def _source_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+_credentials_option = click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False),
+    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetsync")
 def main() -> None:
@@ -82,11 +90,7 @@ def main() -> None:
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option(
-    "--credentials",
-    type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file, or a Microsoft app's credentials JSON.",
-)
+@_credentials_option
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 @click.option("--verbose", "-v", is_flag=True, help="Debug log lines on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Also append log lines here.")
@@ -201,11 +205,7 @@ def _deliver(
     help="table (plain lines when piped), csv, json, or an ics calendar.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to FILE, not stdout.")
-@click.option(
-    "--credentials",
-    type=click.Path(dir_okay=False),
-    help="Google service-account key or OAuth token file.",
-)
+@_credentials_option
 def agenda(
     source: str | None,
     sheet: str | None,
@@ -219,19 +219,14 @@ def agenda(
     """List what each rep does today (OVERDUE, DUE, CARD), deciding every row as a sync
     would; never writes the sheet. Without SOURCE: every [[sources]] entry."""
     from sheetsync import agenda as agendas
-    from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
     config, day, targets = _settings(config_path, credentials, today, source, sheet, "agenda")
     found, exit_code = [], 0
     for spec, sheet_name in targets:
         try:
-            opened = open_source(spec, sheet_name, config)
-            try:
-                data = opened.read()
-            finally:
-                opened.close()
-            found.append(agendas.read_agenda(data, config, day, opened.key))
+            data, key = _read(spec, sheet_name, config)
+            found.append(agendas.read_agenda(data, config, day, key))
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
             click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
@@ -267,6 +262,17 @@ def agenda(
         except OSError as ex:
             _fail(UsageError(f"cannot write {output}: {ex.strerror or ex}"))
     sys.exit(exit_code)
+
+
+def _read(spec: str, sheet_name: str | None, config: Config) -> tuple[SheetData, str]:
+    """The worksheet of one source and the source's key (``agenda``, ``forecast``: read only)."""
+    from sheetsync.sync import open_source
+
+    opened = open_source(spec, sheet_name, config, read_only=True)
+    try:
+        return opened.read(), opened.key
+    finally:
+        opened.close()
 
 
 def _settings(
@@ -352,14 +358,7 @@ def demo(today: str | None, output: str) -> None:
 
 
 @main.command()
-@click.argument("source", required=False)
-@click.option("--sheet", help="Worksheet name (default: 'Prospects', else the first).")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML config (default: ./sheetsync.toml if present, else built-in defaults).",
-)
+@_source_options
 @click.option("--today", help="Forecast from YYYY-MM-DD instead of today.")
 @click.option("--weeks", default=6, show_default=True, type=click.IntRange(1, 26))
 @click.option("--by", type=click.Choice(["day", "week"]), default="day", show_default=True)
@@ -373,6 +372,7 @@ def demo(today: str | None, output: str) -> None:
 @click.option(
     "--chart", type=click.Path(dir_okay=False), help="Also draw the forecast into FILE.png."
 )
+@_credentials_option
 def forecast(
     source: str | None,
     sheet: str | None,
@@ -382,49 +382,50 @@ def forecast(
     by: str,
     output_format: str,
     chart: str | None,
+    credentials: str | None,
 ) -> None:
     """Forecast each rep's touches per day or week beside their capacity (reads, never writes).
 
     Every touch is assumed to happen on its planned day without an answer, so follow-ups,
-    cut bait and the card queue come round as the rules say."""
+    cut bait and the card queue come round as the rules say. Without SOURCE: the config's
+    one [[sources]] entry."""
     from sheetsync import forecast as forecasts
-    from sheetsync.sync import open_source
 
     _setup_logging(False, False, None)
+    config, day, targets = _settings(config_path, credentials, today, source, sheet, "forecast")
+    if len(targets) != 1:
+        _fail(
+            UsageError(
+                f"the config has {len(targets)} [[sources]]: give the SOURCE to forecast "
+                f"(one of {', '.join(spec for spec, _ in targets)})"
+            )
+        )
+    [(spec, sheet_name)] = targets
+    if chart and not chart.lower().endswith(".png"):
+        _fail(UsageError(f"--chart {chart}: give a file name ending in .png"))
+    if chart and not Path(chart).resolve().parent.is_dir():
+        _fail(UsageError(f"--chart {chart}: its folder does not exist"))
     try:
-        config = load_config(config_path)
-        day = today_in(config, today)
-        if not source:
-            if len(config.sources) != 1:
-                raise UsageError("give the SOURCE to forecast (an .xlsx path or a Google Sheet)")
-            source, sheet = config.sources[0].source, sheet or config.sources[0].sheet
-        if chart and not chart.lower().endswith(".png"):
-            raise UsageError(f"--chart {chart}: give a file name ending in .png")
-        if chart and not Path(chart).resolve().parent.is_dir():
-            raise UsageError(f"--chart {chart}: its folder does not exist")
-        opened = open_source(source, sheet, config)
-        try:
-            data = opened.read()
-        finally:
-            opened.close()
+        data, _ = _read(spec, sheet_name, config)
         frame = forecasts.by_period(forecasts.forecast(data, config, day, weeks), by)
     except SheetsyncError as ex:
         _fail(ex)
-        return
     except Exception as ex:  # a one-line reason and a non-zero exit, as for sync
         log.debug("unexpected error", exc_info=True)
-        click.echo(f"sheetsync: error: {source}: unexpected error: {ex!r}", err=True)
+        click.echo(f"sheetsync: error: {spec}: unexpected error: {ex!r}", err=True)
         sys.exit(1)
     if output_format == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     elif output_format == "json":
-        click.echo(frame.to_json(orient="records", date_format="iso"))
+        when = frame.columns[1]  # day or week: dates as YYYY-MM-DD, not timestamps
+        shown = frame.assign(**{when: [d.isoformat() for d in frame[when]]})
+        click.echo(shown.to_json(orient="records"))
     else:
-        click.echo(f"{source}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
+        click.echo(f"{spec}: touches planned per {by} from {day.isoformat()}, {weeks} weeks")
         click.echo(forecasts.show_table(frame))
     if chart:
         try:
-            forecasts.write_chart(frame, chart, f"{Path(source).name}: touches per {by}")
+            forecasts.write_chart(frame, chart, f"{Path(spec).name}: touches per {by}")
         except OSError as ex:
             _fail(UsageError(f"--chart {chart}: cannot write it ({ex.strerror})"))
         if output_format == "table":

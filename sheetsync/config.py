@@ -17,7 +17,7 @@ from typing import Any
 
 from sheetsync import choices
 from sheetsync.capacity import OWNER_KEYS as CAPACITY_OWNER_KEYS
-from sheetsync.capacity import Capacity, parse_capacity
+from sheetsync.capacity import Capacity, parse_capacity, parse_workdays
 from sheetsync.errors import ConfigError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -302,15 +302,7 @@ def _rules(data: dict[str, Any]) -> Rules:
                 windows[phase] = _window(f"{name}.{phase}", window)
             out[key] = windows
         elif key == "workdays":
-            if not isinstance(value, list) or not value:
-                raise _fail(name, 'must be a non-empty list such as ["Mon", "Tue"]')
-            days = []
-            for day in value:
-                day_s = _str(name, day).strip().title()[:3]
-                if day_s not in WEEKDAYS:
-                    raise _fail(name, f"{day!r} is not a weekday (Mon ... Sun)")
-                days.append(day_s)
-            out[key] = tuple(days)
+            out[key] = parse_workdays(name, value)
         elif key == "holidays":
             out[key] = _check_holidays(name, _str(name, value).strip())
         elif key in ("cards_per_day", "note_call_workdays"):

@@ -2,9 +2,9 @@
 
 Read-only. The rules engine is run forward one day at a time from today: every touch is assumed
 to happen on its planned day and to go unanswered (the cautious case: calls and check-ins
-``No answer``, e-mails ``Email sent``, a card's note sent the day the card is given), so later
-follow-ups, cut-bait limits, recycling and the card queue come round as the rules say. No rule
-is written twice: each day is ``engine.decide`` and ``level.apply_levelling``, as a sync.
+``No answer``, e-mails ``Email sent``, a card's note sent the day the card is given; nothing on
+a rep's day off: their rows wait for the next day they work), so later follow-ups, cut-bait
+limits, recycling and the card queue come round as the rules say. No rule is written twice: each day is ``engine.decide`` and ``level.apply_levelling``, as a sync.
 
 Example::
 
@@ -32,6 +32,7 @@ from sheetsync.level import (
     owner_calendars,
     owners_by_code,
     sheet_next_contact,
+    warn_unknown_owners,
 )
 from sheetsync.workdays import Calendar
 
@@ -83,6 +84,7 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
     years = years_of(p, today)
     calendar = Calendar(config.rules, range(years.start, max(years.stop, end.year + 3)))
     names, keys = owners_by_code(p, sheet.owner_names)
+    warn_unknown_owners(config.capacity, keys)  # once: each day's levelling is silent
     codes = p.owner
     caps, cals, _ = owner_calendars(config.capacity, keys, calendar)
     team = np.busdaycalendar(weekmask=calendar.weekmask, holidays=calendar.holidays)
@@ -108,8 +110,11 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
             explain=False,
         )  # fmt: skip
         flag = decisions.flag
-        touched = (flag == "DUE") | (flag == "OVERDUE")
-        carded = flag == "CARD"
+        # a rep does nothing on a day off: their rows wait for the next day they work
+        on_duty = np.array([np.is_busday(d64, busdaycal=c) for c in cals], dtype=bool)
+        works = on_duty[codes]
+        touched = ((flag == "DUE") | (flag == "OVERDUE")) & works
+        carded = (flag == "CARD") & works
         acts = np.fromiter(map(action_code.__getitem__, decisions.action.tolist()), np.int64, n)
         kinds = kind_of[acts]
         done = touched | carded
@@ -119,8 +124,8 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
         for o, name in enumerate(names):
             if not name:
                 continue
-            works = bool(np.is_busday(d64, busdaycal=cals[o]))
-            cap = int(caps[o]) if works else 0
+            on = bool(on_duty[o])
+            cap = int(caps[o]) if on else 0
             total = int(counts[o, :card].sum())
             records.append(
                 {
@@ -130,7 +135,7 @@ def forecast(data: SheetData, config: Config, today: dt.date, weeks: int = 6) ->
                     "touches": total,
                     "capacity": cap,
                     "over": max(total - cap, 0) if cap else 0,
-                    "day_off": int(not works),
+                    "day_off": int(not on),
                 }
             )
         # The day's touches happen, unanswered; the tool writes its columns as a sync would.

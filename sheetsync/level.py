@@ -217,8 +217,9 @@ def level(
         day[rows] = np.busday_offset(origin, planned_idx, "forward", busdaycal=cal)
         load = np.bincount(planned_idx)
         for i in np.flatnonzero(load > cap).tolist():
-            when = np.busday_offset(origin, i, "forward", busdaycal=cal).item()
-            overloads.append((code, when, int(load[i]), cap))
+            when = np.busday_offset(origin, i, "forward", busdaycal=cal)
+            if when <= _LAST_DAY:  # later than a date can show: those rows keep the rules' plan
+                overloads.append((code, when.item(), int(load[i]), cap))
     return LevelPlan(day, first, last, late, overloads)
 
 
@@ -417,6 +418,16 @@ def owners_by_code(prospects: Prospects, owner_names: list[str]) -> tuple[list[s
     return names, keys
 
 
+def warn_unknown_owners(capacity: Capacity, keys: list[str]) -> None:
+    """Log each ``[owners.NAME]`` with capacity settings whose NAME no row of the sheet has
+    (``keys``: the sheet's ``owner_key`` of each owner)."""
+    for key in sorted(set(capacity.owners) - set(keys)):
+        log.warning(
+            "[owners.%s] is not an owner in the sheet: check the spelling of its name",
+            capacity.owners[key].name,
+        )
+
+
 def apply_levelling(
     decisions: Decisions,
     prospects: Prospects,
@@ -450,11 +461,7 @@ def apply_levelling(
     owner = prospects.owner
     names, keys = owners_by_code(prospects, owner_names)
     if warn:
-        for key in sorted(set(capacity.owners) - set(keys)):
-            log.warning(
-                "[owners.%s] is not an owner in the sheet: check the spelling of its name",
-                capacity.owners[key].name,
-            )
+        warn_unknown_owners(capacity, keys)
     caps, cals, active = owner_calendars(capacity, keys, calendar)
     if not active.any():
         return decisions, []

@@ -53,9 +53,10 @@ def plan_sync(data: SheetData, config: Config, today: dt.date) -> SyncResult:
     return plan_writes(data, sheet, decide_sheet(sheet, data, config, today), config)
 
 
-def open_source(spec: str, sheet: str | None, config: Config) -> Source:
+def open_source(spec: str, sheet: str | None, config: Config, read_only: bool = False) -> Source:
     """An Excel file path, a Google Sheets URL or ``gsheet:KEY``, a OneDrive/SharePoint URL or
-    ``msgraph:/drives/D/items/I``, opened on ``sheet``."""
+    ``msgraph:/drives/D/items/I``, opened on ``sheet``. ``read_only``: to read it alone (a
+    local workbook open in Excel is then read as saved)."""
     from sheetsync.sources.msgraph import is_msgraph_source
 
     if is_msgraph_source(spec):  # before the suffix test: a SharePoint URL may end in .xlsx
@@ -67,7 +68,7 @@ def open_source(spec: str, sheet: str | None, config: Config) -> Source:
     if not web and suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"):
         from sheetsync.sources.excel import ExcelSource
 
-        return ExcelSource(spec, sheet, backups=config.backups)
+        return ExcelSource(spec, sheet, backups=config.backups, read_only=read_only)
 
     from sheetsync.sources.gsheets import GoogleSheetSource, is_google_source
 

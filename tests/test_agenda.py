@@ -323,3 +323,31 @@ def test_csv_cells_a_spreadsheet_would_run_get_a_quote_and_phone_numbers_stay(tm
         ("'" + link, "'@SUM(A1)", "+1 (555) 010-0000"),
         ("'-2+3", "'+cmd|'/C calc'!A0", "+44 20 7946 0958"),
     ]
+
+
+@pytest.mark.parametrize("lock", ["~$team.xlsx", ".~lock.team.xlsx#"])
+def test_a_workbook_open_in_excel_is_listed_as_saved_but_never_synced(book, lock):
+    """A rep has the sheet open in the morning: the agenda (reading only) still lists it, as
+    last saved; a sync of the same file is refused and leaves it as it was."""
+    (book.parent / lock).write_text("rep", encoding="utf-8")
+    before = book.read_bytes()
+    code, out, err = agenda(str(book))
+    assert code == 0, err
+    assert out.splitlines()[0] == "Dana: 2 overdue, 3 due, 1 card"
+    synced = CliRunner().invoke(main, ["sync", str(book), "--today", MONDAY])
+    assert synced.exit_code == 1
+    assert "is open in Excel or LibreOffice" in synced.stderr
+    assert book.read_bytes() == before
+
+
+def test_a_source_opened_for_reading_refuses_to_write(book):
+    from sheetsync.errors import SourceError
+    from sheetsync.sync import plan_sync
+
+    source = open_source(str(book), None, Config(), read_only=True)
+    data = source.read()
+    plan = plan_sync(data, Config(), dt.date(2026, 12, 7)).plan
+    before = book.read_bytes()
+    with pytest.raises(SourceError, match="opened for reading only: nothing was written"):
+        source.write(plan)
+    assert book.read_bytes() == before

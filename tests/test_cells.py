@@ -106,3 +106,11 @@ def test_quote_shortens_long_values_to_one_line():
     assert quote("a\nb") == '"a b"'
     shown = quote("x" * 500)
     assert len(shown) == 42 and shown.endswith('…"')
+
+
+def test_owners_compare_whatever_way_an_accent_was_typed() -> None:
+    from sheetsync.cellvalues import owner_key
+
+    composed, decomposed = "Zo\u00eb \u00c5ngstr\u00f6m", "Zoe\u0308  A\u030angstro\u0308m "
+    assert composed != decomposed
+    assert owner_key(composed) == owner_key(decomposed) == "zo\u00eb \u00e5ngstr\u00f6m"

@@ -112,6 +112,7 @@ BAD_CONFIGS = [
     ("[rules]\nstale_after_days = true", "rules.stale_after_days"),
     ("[rules]\nworkdays = 'Mon'", "rules.workdays"),
     ("[rules]\nworkdays = ['Mon', 'Funday']", "rules.workdays"),
+    ("[rules]\nworkdays = ['Monkey', 'Tue']", "rules.workdays"),
     ("[rules]\ncut_bait = 3", "rules.cut_bait"),
     ("[rules]\nholidays = 1", "rules.holidays"),
     ("backups = 'one'", "backups"),

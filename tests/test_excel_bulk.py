@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from xlsx_helpers import values, write_typed_rows
 
 from sheetsync.sources.base import WritePlan
-from sheetsync.sources.excel import ExcelSource, sheetdata
+from sheetsync.sources.excel import ExcelSource, roweditor, sheetpart
 
 texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 cell_values = st.one_of(
@@ -74,22 +74,22 @@ def test_bulk_and_row_by_row_edits_write_the_same_bytes(
 ) -> None:
     rows, styled, cells, width = case
     plan = WritePlan(cells=cells, width=width, height=len(rows) + 4)
-    bulk = sheetdata.RowEditor._append_block
+    bulk = roweditor.RowEditor._append_block
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sheetdata, "CHUNK_SIZE", chunk)  # many blocks, rows cut anywhere
+        patch.setattr(sheetpart, "CHUNK_SIZE", chunk)  # many blocks, rows cut anywhere
         fast, slow = Path(folder) / "fast.xlsx", Path(folder) / "slow.xlsx"
         build(fast, rows, styled)
         build(slow, rows, styled)
         taken: list[bool] = []
 
-        def spy(self: sheetdata.RowEditor, data: bytes) -> list[bytes] | None:
+        def spy(self: roweditor.RowEditor, data: bytes) -> list[bytes] | None:
             out = bulk(self, data)
             taken.append(out is not None)
             return out
 
-        patch.setattr(sheetdata.RowEditor, "_append_block", spy)
+        patch.setattr(roweditor.RowEditor, "_append_block", spy)
         ExcelSource(fast, backups=0).write(plan)
-        patch.setattr(sheetdata.RowEditor, "_append_block", lambda self, data: None)
+        patch.setattr(roweditor.RowEditor, "_append_block", lambda self, data: None)
         ExcelSource(slow, backups=0).write(plan)
         assert sheet_xml(fast) == sheet_xml(slow)
         event(f"bulk edit taken: {any(taken)}")
@@ -117,16 +117,16 @@ def test_a_first_sync_of_a_big_sheet_takes_the_bulk_edit(tmp_path: Path) -> None
             cells[r, 2] = 0
     cells[17, 0] = "P9999"
     taken: list[bool] = []
-    bulk = sheetdata.RowEditor._append_block
+    bulk = roweditor.RowEditor._append_block
 
-    def spy(self: sheetdata.RowEditor, data: bytes) -> list[bytes] | None:
+    def spy(self: roweditor.RowEditor, data: bytes) -> list[bytes] | None:
         out = bulk(self, data)
         taken.append(out is not None)
         return out
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sheetdata.RowEditor, "_append_block", spy)
-        patch.setattr(sheetdata, "CHUNK_SIZE", 16 << 10)
+        patch.setattr(roweditor.RowEditor, "_append_block", spy)
+        patch.setattr(sheetpart, "CHUNK_SIZE", 16 << 10)
         ExcelSource(path, backups=0).write(WritePlan(cells=cells, width=5, height=3000))
     assert len(taken) > 5 and all(taken)
     grid = values(path, "Prospects")

@@ -119,3 +119,47 @@ def test_libreoffice_opens_an_added_sheet_in_a_rich_workbook(tmp_path: Path) -> 
     assert after["sheetsync_memory"] == [["ID", "n"], ["1", "1"]]
     for name in ("Tabelle1", "Tabelle2", "Tabelle3"):
         assert after[name] == before[name]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed")
+def test_libreoffice_shows_the_dates_of_a_created_column(tmp_path: Path) -> None:
+    """Printed as LibreOffice lays the sheet out, the created Next Contact column shows its
+    dates: it is wide enough (a column of the default width shows "###" for them)."""
+    path = tmp_path / "p.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Prospects")
+    sheet.write_row(0, 0, ["ID", "Company", "Since"])
+    since = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r in (1, 2):
+        sheet.write_row(r, 0, [r, "Acme"])
+        sheet.write_datetime(r, 2, dt.datetime(2026, 1, r), since)  # a default-width column
+    book.close()
+    ExcelSource(path).write(plan(3, 3))
+    out = tmp_path / "pdf"
+    subprocess.run(
+        [
+            str(SOFFICE),
+            f"-env:UserInstallation=file://{out / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out / "p.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    lines = [line.split() for line in text.splitlines() if line.strip()]
+    assert lines[0][:4] == ["ID", "Company", "Since", "Next"]
+    assert lines[1][:2] == ["1", "Acme"] and lines[1][2] == "###"  # the user's narrow column
+    assert lines[1][3:5] == ["2026-12-01", "DUE"]
+    assert lines[2][3:5] == ["2026-12-02", "DUE"]

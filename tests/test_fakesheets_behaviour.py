@@ -253,3 +253,26 @@ def test_request_log_counts_and_hooks(fake: FakeSheets) -> None:
     ]
     assert len(fake.batch_updates()) == 1
     assert fake.sheet(KEY, "Sheet1").col_count == 30
+
+
+def test_column_widths_are_set_kept_and_moved(fake: FakeSheets) -> None:
+    def widths(start: int, end: int, size: int, fields: str = "pixelSize") -> dict[str, Any]:
+        span = {"sheetId": 0, "dimension": "COLUMNS", "startIndex": start, "endIndex": end}
+        return {
+            "updateDimensionProperties": {
+                "range": span,
+                "properties": {"pixelSize": size},
+                "fields": fields,
+            }
+        }
+
+    assert batch(fake, widths(1, 3, 150)).status_code == 200
+    sheet = fake.sheet(KEY, "Sheet1")
+    assert sheet.col_widths == {1: 150, 2: 150}
+    insert = {"range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1}}
+    assert batch(fake, {"insertDimension": insert}).status_code == 200
+    assert sheet.col_widths == {2: 150, 3: 150}
+    assert batch(fake, widths(26, 28, 90)).status_code == 400  # past the grid's 27 columns
+    assert batch(fake, widths(0, 1, 90, fields="")).status_code == 400
+    assert batch(fake, widths(0, 1, 90, fields="width")).status_code == 400
+    assert sheet.col_widths == {2: 150, 3: 150}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import matplotlib.image
@@ -53,6 +54,11 @@ HAND = [
 ]
 
 
+def _days(frame, columns: list[str]) -> dict[str, list[int]]:
+    """``{"2026-12-07": [value of each column], ...}``, one entry per day of the forecast."""
+    return {d.isoformat(): row for d, *row in frame[["day", *columns]].itertuples(index=False)}
+
+
 def test_two_weeks_worked_by_hand():
     frame = forecast(sheet(*ROWS), DANA_AT_2, dt.date(2026, 12, 7), weeks=2)
     got = [
@@ -92,9 +98,7 @@ def test_over_capacity_and_days_off_are_shown():
         {"capacity": {"touches_per_day": 1}, "owners": {"Dana": {"days_off": ["2026-12-08"]}}}
     )
     frame = forecast(sheet(*ROWS[:3]), config, dt.date(2026, 12, 7), weeks=1)
-    columns = ["day", "touches", "capacity", "over", "day_off"]
-    days = {d.isoformat(): row for d, *row in frame[columns].itertuples(index=False)}
-    assert days == {
+    assert _days(frame, ["touches", "capacity", "over", "day_off"]) == {
         "2026-12-07": [1, 1, 0, 0],
         "2026-12-08": [0, 0, 0, 1],
         "2026-12-09": [0, 1, 0, 0],
@@ -163,7 +167,11 @@ def test_forecast_command_csv_json_and_chart(tmp_path, book, config):
     out = CliRunner().invoke(main, [*args, "--by", "week", "--format", "json"])
     weeks = json.loads(out.output)
     assert len(weeks) == 6
-    assert weeks[0]["week"].startswith("2026-12-07") and weeks[0]["calls"] == 3
+    assert weeks[0]["week"] == "2026-12-07" and weeks[0]["calls"] == 3
+    days = json.loads(CliRunner().invoke(main, [*args, "--weeks", "1", "--format", "json"]).output)
+    assert [d["day"] for d in days] == [
+        "2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"
+    ]  # fmt: skip
     chart = tmp_path / "forecast.png"
     drawn = CliRunner().invoke(main, [*args, "--chart", str(chart)])
     assert drawn.exit_code == 0, drawn.output
@@ -212,3 +220,84 @@ def test_sync_json_reports_the_overloads(tmp_path, book):
         {"owner": "Dana", "day": "2026-12-11", "planned": 3, "capacity": 1}
     ]
     assert report["warnings"] == ["over capacity: Dana (1 a day) on 2026-12-11 (3 planned)"]
+
+
+def test_forecast_reads_a_workbook_open_in_excel(book, config):
+    (book.parent / "~$team.xlsx").write_text("rep", encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["forecast", str(book), "--config", str(config), "--today", "2026-12-07", "--weeks", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == "Dana"
+
+
+def test_nothing_is_done_on_a_rep_s_day_off():
+    """Dana at 2 a day, off Mon 7 (today). Worked by hand:
+
+    Mon 7   her day off: nothing done, neither the late call nor the stale lead's card.
+    Tue 8   L (window Mon 23 - Fri 27 Nov: late) called on her first workday; S's card (given
+            Mon 7, kept until the note is recorded) written.
+    Wed 9   L: no answer on Tue 8, the follow-up e-mail by the next workday.
+    Thu 10, Fri 11  nothing (S's note call comes 5 workdays after Tue 8: Tue 15)."""
+    config = parse_config(
+        {"capacity": {"touches_per_day": 2}, "owners": {"Dana": {"days_off": ["2026-12-07"]}}}
+    )
+    rows = [r(None, "2026-11-13", "Connected", id="L"), r("Stale", "2026-03-01", None, id="S")]
+    frame = forecast(sheet(*rows), config, dt.date(2026, 12, 7), weeks=1)
+    assert _days(frame, ["calls", "e-mails", "cards", "day_off"]) == {
+        "2026-12-07": [0, 0, 0, 1],
+        "2026-12-08": [1, 0, 1, 0],
+        "2026-12-09": [0, 1, 0, 0],
+        "2026-12-10": [0, 0, 0, 0],
+        "2026-12-11": [0, 0, 0, 0],
+    }
+
+
+def test_a_part_time_rep_without_a_limit_works_only_their_days():
+    """Luis, no limit, Mon-Thu. Fri 11 Dec: A's window (Mon 7 - Fri 11) is open and its first
+    day has passed, so the sync shows it DUE; he does not work Fridays, so the forecast has
+    him call on Mon 14, not on Fri 11."""
+    config = parse_config({"owners": {"Luis": {"workdays": ["Mon", "Tue", "Wed", "Thu"]}}})
+    frame = forecast(
+        sheet(r(None, "2026-11-27", "Connected", id="A", owner="Luis")),
+        config,
+        dt.date(2026, 12, 11),
+        weeks=1,
+    )
+    days = _days(frame, ["calls", "day_off"])
+    assert days["2026-12-11"] == [0, 1]
+    assert days["2026-12-14"] == [1, 0]
+
+
+def test_forecast_command_takes_the_config_s_one_source_and_refuses_several(tmp_path, book):
+    one = tmp_path / "one.toml"
+    one.write_text(f"[[sources]]\nsource = '{book}'\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["forecast", "--config", str(one), "--today", "2026-12-07"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"{book}: touches planned per day from 2026-12-07, 6 weeks"
+    )
+    two = tmp_path / "two.toml"
+    two.write_text(
+        f"[[sources]]\nsource = '{book}'\n[[sources]]\nsource = 'other.xlsx'\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["forecast", "--config", str(two)])
+    assert result.exit_code == 2
+    assert result.output == (
+        "sheetsync: error: the config has 2 [[sources]]: give the SOURCE to forecast "
+        f"(one of {book}, {tmp_path / 'other.xlsx'})\n"
+    )
+    none = CliRunner().invoke(main, ["forecast", "--config", str(tmp_path / "missing.toml")])
+    assert none.exit_code == 2
+
+
+def test_forecast_warns_of_an_owner_not_in_the_sheet(caplog):
+    config = parse_config(
+        {"capacity": {"touches_per_day": 2}, "owners": {"Zoe": {"workdays": ["Mon"]}}}
+    )
+    with caplog.at_level(logging.WARNING, logger="sheetsync"):
+        forecast(sheet(*ROWS), config, dt.date(2026, 12, 7), weeks=1)
+    assert caplog.messages == [
+        "[owners.Zoe] is not an owner in the sheet: check the spelling of its name"
+    ]

@@ -182,3 +182,42 @@ def test_a_network_failure_between_read_and_write_leaves_the_sheet_as_it_was(fak
     fake.clear_faults()
     assert fake.values(KEY, "Prospects") == before
     assert MEMORY_SHEET not in [s.title for s in fake.book(KEY).sheets]
+
+
+def test_created_columns_get_readable_widths_in_the_same_write(fake):
+    headers = ["ID", "Company", "Owner", "Stage", "Last Contact", "Last Outcome"]
+    fake.seed(
+        KEY,
+        {
+            "Prospects": [
+                headers,
+                ["P1", "Acme", "Dana", "Working", dt.date(2026, 11, 2), "No answer"],
+                ["P2", "Beta", "Eli", "New", None, None],
+            ]
+        },
+    )
+    fake.sheet(KEY, "Prospects").col_widths[1] = 250  # the rep widened Company
+    sync(f"gsheet:{KEY}", "--today", TODAY.isoformat())
+    assert len(fake.batch_updates(KEY)) == 1 and len(fake.requests()) <= 4
+    sheet = fake.sheet(KEY, "Prospects")
+    values = fake.values(KEY, "Prospects")
+    created = {values[0][col]: width for col, width in sheet.col_widths.items() if col != 1}
+    why = max(len(row[values[0].index("Why")]) for row in values[1:])
+    # the longest value or header, 2 characters of margin, 7 pixels a character and 10 more:
+    # Next Contact is wider than a date; Next Action "Next Action", Flag "OVERDUE"
+    assert [values[1][values[0].index(name)] for name in ("Next Action", "Flag")] == [
+        "Call",
+        "OVERDUE",
+    ]
+    assert created == {
+        "Attempts": 10 * 7 + 10,
+        "Next Contact": 14 * 7 + 10,
+        "Next Action": 13 * 7 + 10,
+        "Flag": 9 * 7 + 10,
+        "Why": (why + 2) * 7 + 10,
+    }
+    assert sheet.col_widths[1] == 250
+    fake.reset_log()
+    sheet.col_widths[values[0].index("Why")] = 400  # the rep widened Why: it stays
+    sync(f"gsheet:{KEY}", "--today", TODAY.isoformat())
+    assert sheet.col_widths[values[0].index("Why")] == 400

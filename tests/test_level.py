@@ -312,3 +312,75 @@ def test_the_demo_workbook_levelled_twice_the_same_day_is_written_once(tmp_path)
     assert again.exit_code == 0, again.output
     assert "nothing to change" in again.output
     assert book.stat().st_mtime_ns == mtime
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"workdays": ["Mon", "Monkey"]},
+            "config key 'owners.Dana.workdays': 'Monkey' is not a weekday (Mon ... Sun)",
+        ),
+        (
+            {"workdays": ["Sunshine"]},
+            "config key 'owners.Dana.workdays': 'Sunshine' is not a weekday (Mon ... Sun)",
+        ),
+        (
+            {"days_off": ["..2027-01-15"]},
+            "config key 'owners.Dana.days_off': '..2027-01-15' is not a day \"2027-01-15\" or a "
+            'range "FIRST..LAST"',
+        ),
+        (
+            {"days_off": ["2027-01-15.."]},
+            "config key 'owners.Dana.days_off': '2027-01-15..' is not a day \"2027-01-15\" or a "
+            'range "FIRST..LAST"',
+        ),
+    ],
+)
+def test_a_weekday_or_day_off_that_is_not_one_names_the_key(table, message):
+    from sheetsync.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"owners": {"Dana": table}})
+    assert str(raised.value) == message
+
+
+def test_weekdays_by_their_full_or_short_english_names():
+    config = parse_config({"owners": {"Dana": {"workdays": ["monday", "Tues", "THU", " Fri "]}}})
+    assert config.capacity.for_owner("dana").workdays == ("Mon", "Tue", "Thu", "Fri")
+
+
+def test_a_rep_off_to_the_end_of_time_keeps_the_rules_plan_and_reports_no_day():
+    """Dana off from 1 Dec 2026 to the last day a date holds (she left): her next workday is
+    past it, so her rows, two of them late, stay as the rules set them, and no overload is
+    reported on a day no cell can show (it was an unexpected error)."""
+    config = parse_config(
+        {
+            "capacity": {"touches_per_day": 1},
+            "owners": {"Dana": {"days_off": ["2026-12-01..9999-12-31"]}},
+        }
+    )
+    rows = [
+        r(None, "2026-11-02", "Connected", id="A"),  # window Thu 12 - Mon 16 Nov: late
+        r(None, "2026-11-02", "Connected", id="B"),
+    ]
+    result = plan_sync(sheet(*rows), config, d("2026-12-07"))
+    assert result.summary.overloads == []
+    assert plan(sheet(*rows), "2026-12-07", config) == plan(sheet(*rows), "2026-12-07", Config())
+
+
+def test_a_window_wholly_on_days_off_moves_without_a_limit_too():
+    """No capacity, Dana off Wed 23: D7's promised call (Wed 23 only) moves to Thu 24, and Why
+    says so; her other rows stay on their windows' first days."""
+    config = parse_config(
+        {"rules": {"holidays": "US"}, "owners": {"Dana": {"days_off": ["2026-12-23"]}}}
+    )
+    got = _by_id(plan(sheet(*ROWS), TODAY, config))
+    unlevelled = _by_id(plan(sheet(*ROWS), TODAY, parse_config({"rules": {"holidays": "US"}})))
+    assert (got["D7"]["Next Contact"], got["D7"]["Flag"]) == (d("2026-12-24"), SCHEDULED)
+    assert got["D7"]["Why"] == unlevelled["D7"]["Why"] + (
+        "; window Wed 23 Dec falls on Dana's days off: moved to Thu 24 Dec"
+    )
+    assert [got[k]["Next Contact"] for k in ("D1", "D4", "D8")] == [
+        d("2026-12-21"), d("2026-12-22"), d("2026-12-18")
+    ]  # fmt: skip

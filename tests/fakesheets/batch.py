@@ -459,6 +459,17 @@ def _move_dimension(sheet: Sheet, dimension: str, start: int, count: int, deleti
             elif start <= len(line):
                 line[start:start] = [None] * count
         sheet.col_count += -count if deleting else count
+    sizes = sheet.row_heights if dimension == "ROWS" else sheet.col_widths
+    moved = {}
+    for index, size in sizes.items():
+        if index < start:
+            moved[index] = size
+        elif not deleting:
+            moved[index + count] = size
+        elif index >= start + count:
+            moved[index - count] = size
+    sizes.clear()
+    sizes.update(moved)
     kept_rules = []
     for rule in sheet.conditional_formats:
         rule["ranges"] = [
@@ -521,6 +532,35 @@ def delete_dimension(book: Spreadsheet, body: dict[str, Any], new_id: Callable[[
     if count >= limit:
         raise BatchError("You can't delete all the rows (or columns) on the sheet.")
     _move_dimension(sheet, dimension, start, count, deleting=True)
+    return {}
+
+
+def update_dimension_properties(
+    book: Spreadsheet, body: dict[str, Any], new_id: Callable[[], int]
+) -> dict:
+    """Column widths or row heights (``pixelSize``) over a range of the grid; ``hiddenByUser``
+    and ``developerMetadata`` are accepted and not kept."""
+    sheet, dimension, start, count = _dimension_range(book, body)
+    limit = sheet.row_count if dimension == "ROWS" else sheet.col_count
+    if start + count > limit:
+        raise BatchError(
+            f"Invalid requests[0].updateDimensionProperties: Range ({start}:{start + count}) "
+            f"is out of the grid ({limit} {dimension.lower()})."
+        )
+    props = body.get("properties") or {}
+    paths = _update_paths(body.get("fields"))
+    if paths == [()]:
+        paths = [(key,) for key in props]
+    for path in paths:
+        name = ".".join(path)
+        if name == "pixelSize":
+            size = props.get("pixelSize")
+            if not isinstance(size, int) or size < 0:
+                raise BatchError("pixelSize must be a whole number of pixels, 0 or more.")
+            sizes = sheet.row_heights if dimension == "ROWS" else sheet.col_widths
+            sizes.update(dict.fromkeys(range(start, start + count), size))
+        elif name not in ("hiddenByUser", "developerMetadata"):
+            raise BatchError(f"Invalid field mask: unknown field {name!r} of DimensionProperties.")
     return {}
 
 
@@ -720,6 +760,7 @@ HANDLERS: dict[str, Handler] = {
     "appendDimension": append_dimension,
     "insertDimension": insert_dimension,
     "deleteDimension": delete_dimension,
+    "updateDimensionProperties": update_dimension_properties,
     "addConditionalFormatRule": add_conditional_format_rule,
     "updateConditionalFormatRule": update_conditional_format_rule,
     "deleteConditionalFormatRule": delete_conditional_format_rule,

@@ -103,6 +103,9 @@ class Sheet:
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
     basic_filter: dict[str, Any] | None = None
     filter_views: list[dict[str, Any]] = field(default_factory=list)
+    #: sizes set by updateDimensionProperties (pixelSize), 0-based index -> pixels
+    col_widths: dict[int, int] = field(default_factory=dict)
+    row_heights: dict[int, int] = field(default_factory=dict)
 
     def cell(self, row: int, col: int) -> Cell | None:
         if row < len(self.rows):

@@ -10,8 +10,12 @@ extension lists...).
 Where the decisions live:
 
 * what is refused, and the public API: :mod:`.source`;
+* reading the sheet: :mod:`.reader` (python-calamine), or :mod:`.xmlreader` (our own
+  streaming reader) for workbooks calamine cannot open; part size limits: :mod:`.package`;
+* cell addresses and SpreadsheetML's text encodings: :mod:`.spreadsheetml`;
 * which parts may change: :mod:`.writer`;
-* the row and cell editing: :mod:`.sheetdata`; cell values to XML: :mod:`.cellxml`;
+* the sheet part around its rows: :mod:`.sheetpart`; the row editor: :mod:`.roweditor`; cell
+  values to XML: :mod:`.cellxml`;
 * frozen header, filter, highlighting (one rule block over ``A2:<last column>1048576``):
   :mod:`.layout`;
 * tables (the prospects table grows over created columns and rows): :mod:`.tables`;

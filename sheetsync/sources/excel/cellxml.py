@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from ...errors import SourceError
 from ..base import Cell
-from .cells import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
 from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
+from .spreadsheetml import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
 from .styles import StyleBook
 
 _LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
@@ -61,7 +61,7 @@ def plain(value: object) -> object:
 
 
 class CellEncoder:
-    """Builds the XML of one cell for :class:`~.sheetdata.SheetDataEditor`."""
+    """Builds the XML of cells for :class:`~.roweditor.RowEditor`."""
 
     def __init__(self, prefix: bytes, epoch: dt.date, styles: StyleBook, date_format: str) -> None:
         p = prefix

@@ -34,8 +34,9 @@ EDITABLE_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 TEMP_SUFFIX = ".sheetsync-tmp"
 
 
-def check_path(path: Path) -> None:
-    """Refuse files sheetsync must not edit: wrong format, missing, or open in Excel/LibreOffice."""
+def check_path(path: Path, open_elsewhere_ok: bool = False) -> None:
+    """Refuse files sheetsync must not edit: wrong format, missing, or open in Excel/LibreOffice
+    (``open_elsewhere_ok``: only reading, so a workbook open in Excel is fine)."""
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise WorkbookRefused(
@@ -50,7 +51,7 @@ def check_path(path: Path) -> None:
         raise SourceError(f"{path}: no such file")
     if not path.is_file():
         raise SourceError(f"{path} is not a file")
-    for lock in lock_files(path):
+    for lock in [] if open_elsewhere_ok else lock_files(path):
         if lock.exists():
             raise WorkbookRefused(
                 f"{path.name} is open in Excel or LibreOffice (lock file {lock.name}): "

@@ -34,7 +34,6 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import HighlightRule
-from .cells import MAX_COLS, MAX_ROWS, col_letter, format_range, parse_range
 from .ooxml import (
     REL_NS,
     WORKSHEET_ORDER,
@@ -44,6 +43,7 @@ from .ooxml import (
     parse_xml,
     q,
 )
+from .spreadsheetml import MAX_COLS, MAX_ROWS, col_letter, format_range, parse_range
 from .styles import StyleBook
 
 _PLACEHOLDER = b"<!--sheetsync:rows-->"

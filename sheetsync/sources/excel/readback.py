@@ -2,12 +2,10 @@
 
 Before (while the parts are compressed): every new XML part must be well-formed, and every
 changed cell is decoded from the new worksheet XML and compared with the value the plan asked
-for. A big sheet is checked by child processes (:mod:`.sheetcheck`) on the other core: its XML
-as read while it is read (:class:`OriginalCheck`), after which only the XML a bulk edit adds
-needs parsing, and the new sheet's cells and XML while it is written (:class:`ChildSheetChecker`).
-After: the temporary file is re-opened as a zip; it must list the expected parts, every copied
-part must keep its original CRC and sizes, and every new part must have the CRC and size of the
-XML that was checked and inflate to them.
+for. Both checks of a big sheet run in one child process (:mod:`.sheetcheck`), on the other
+core while the sheet is still being written. After: the temporary file is re-opened as a zip;
+it must list the expected parts, every copied part must keep its original CRC and sizes, and
+every new part must have the CRC and size of the XML that was checked and inflate to them.
 """
 
 from __future__ import annotations
@@ -20,16 +18,16 @@ import re
 import subprocess
 import sys
 import threading
-import zipfile
+from array import array
 from collections.abc import Mapping
 from pathlib import Path
 
 from ...errors import SourceError
 from ..base import Cell, ColumnChanges
-from .cells import cell_ref, col_letter, date_serial, decode_text
 from .cellxml import plain
 from .package import Compressed, Package
 from .sheetcheck import VERDICT_MARK, PartCheck, Setup, Verdict, frame
+from .spreadsheetml import cell_ref, col_letter, date_serial, decode_text
 from .styles import StyleBook
 
 _TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?t(?:\s[^>]*)?>(.*?)</(?:[A-Za-z_][\w.-]*:)?t>", re.S)
@@ -87,16 +85,14 @@ class SheetChecker:
         self._start()
 
     def _start(self) -> None:
-        self._check = PartCheck(self._setup, xml=True)
+        self._check = PartCheck(self._setup)
 
     def xml(self, data: bytes, final: bool = False) -> None:
         """XML outside the rows (``final``: the end of the part)."""
         self._check.feed(data, final=final)
 
-    def rows(self, block: bytes, new_xml: bytes | None = None) -> None:
-        """A block of whole rows of sheetData, in order; ``new_xml``: what is new in it (the
-        rest copied from a part whose XML was checked), for a check of that alone. (Here,
-        for small parts, the whole block is checked all the same.)"""
+    def rows(self, block: bytes) -> None:
+        """A block of whole rows of sheetData, in order."""
         self._check.feed(block, rows=True)
 
     def _verdict(self) -> Verdict:
@@ -163,22 +159,26 @@ class SheetChecker:
 
 
 class _Child:
-    """One child process running :mod:`.sheetcheck`, fed through a pipe by a thread."""
+    """A child process running :mod:`.sheetcheck`, fed through its standard input by a
+    thread (so that feeding never waits for the child)."""
 
     QUEUED = 4  # frames waiting for the pipe at most (bounds the memory held)
 
-    def __init__(self, xml: bool, setup: Setup | None, queued: int | None = None) -> None:
-        fields = None if setup is None else (setup.prefix, setup.letters, setup.expected)
-        first = frame(b"s", pickle.dumps((xml, fields)))  # before the child: may fail
+    def __init__(self, setup: Setup | None) -> None:
+        fields = None
+        if setup is not None:  # row numbers as arrays: a fifth of the memory of int objects
+            expected = {
+                col: (array("l", rows), values) for col, (rows, values) in setup.expected.items()
+            }
+            fields = (setup.prefix, setup.letters, expected)
+        first = frame(b"s", pickle.dumps(fields))  # before the child: may fail
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", str(Path(__file__).with_name("sheetcheck.py"))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        self.queue: queue.Queue[bytes | None] = queue.Queue(
-            self.QUEUED if queued is None else queued
-        )
+        self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
         self.queue.put(first)
@@ -200,19 +200,15 @@ class _Child:
         self.queue.put(frame(b"e", b""))
         self.queue.put(None)
 
-    def output(self) -> bytes:
-        """Everything the child wrote, once it has ended."""
+    def verdict(self) -> Verdict | str:
+        """The child's verdict once it has ended, or what went wrong when it gave none (it
+        died, or failed)."""
         self.thread.join()
         stdout = self.process.stdout
         assert stdout is not None
         with stdout:
             out = stdout.read()
         self.process.wait()
-        return out
-
-    def verdict(self) -> Verdict | str:
-        """The child's verdict, or what went wrong when it gave none (it died, or failed)."""
-        out = self.output()
         at = out.rfind(VERDICT_MARK)
         try:
             if at < 0:
@@ -225,109 +221,43 @@ class _Child:
     def kill(self) -> None:
         if self.process.returncode is None:
             self.process.kill()
-            self.queue.put(None)
-            self.output()
+            self.queue.put(None)  # the pump drains the queue into the broken pipe, then ends
+            self.thread.join()
+            self.process.wait()
+            if self.process.stdout is not None:
+                self.process.stdout.close()
 
 
 class ChildSheetChecker(SheetChecker):
-    """The same checks in child processes (:mod:`.sheetcheck` run as a script), one for the
-    XML and one for the cells, each fed through a pipe by a thread so feeding does not wait:
-    on a big sheet they run on the other core while the caller edits the next rows, instead
-    of holding the GIL for seconds. Anything but the children's verdicts fails the check.
+    """The same checks in a child process (:mod:`.sheetcheck` run as a script): on a big
+    sheet they run on the other core while the caller edits the next rows, instead of
+    holding the GIL for seconds. Anything but the child's verdict fails the check.
     :func:`sheet_checker` falls back to :class:`SheetChecker` where no child can start."""
 
     def _start(self) -> None:
         self._ended = False
-        self._xml = _Child(True, None)
-        self._cells = None
-        if self._setup is not None:
-            try:
-                self._cells = _Child(False, self._setup)
-            except BaseException:
-                self._xml.kill()
-                raise
-
-    def _children(self) -> list[_Child]:
-        return [self._xml] if self._cells is None else [self._xml, self._cells]
+        self._child = _Child(self._setup)
 
     def xml(self, data: bytes, final: bool = False) -> None:
         if data:
-            self._xml.queue.put(frame(b"x", data))
+            self._child.queue.put(frame(b"x", data))
         if final:
-            for child in self._children():
-                child.end()
+            self._child.end()
             self._ended = True
 
-    def rows(self, block: bytes, new_xml: bytes | None = None) -> None:
-        self._xml.queue.put(frame(b"x", block if new_xml is None else new_xml))
-        if self._cells is not None:
-            self._cells.queue.put(frame(b"b", block))
+    def rows(self, block: bytes) -> None:
+        self._child.queue.put(frame(b"b", block))
 
     def _verdict(self) -> Verdict:
         if not self._ended:
             raise internal_error(self.label, f"{self.part} was checked before its end")
-        verdicts = [self._read_verdict(child) for child in self._children()]
-        error = next((v.error for v in verdicts if v.error is not None), None)
-        return Verdict(error) if error is not None else verdicts[-1]
-
-    def _read_verdict(self, child: _Child) -> Verdict:
-        verdict = child.verdict()
+        verdict = self._child.verdict()
         if isinstance(verdict, str):
             raise internal_error(self.label, f"{self.part} could not be checked: {verdict}")
         return verdict
 
     def close(self) -> None:
-        for child in self._children():
-            child.kill()
-
-
-class OriginalCheck:
-    """The XML check of a big worksheet part as the file has it, by a child process that
-    inflates and parses it while the sheet is read (calamine leaves the other core idle). Once
-    it has passed, the check of the new part can skip the rows copied unchanged (see
-    :meth:`SheetChecker.rows`)."""
-
-    _FRAME = 1 << 20
-
-    def __init__(self, package: Package, part: str) -> None:
-        info = package.find(part)
-        assert info is not None
-        raw = package.raw(info)
-        kind = b"d" if info.compress_type == zipfile.ZIP_DEFLATED else b"x"
-        self.part = part
-        self._child = _Child(True, None, queued=0)  # the raw bytes are in memory already
-        for start in range(0, len(raw), self._FRAME):
-            self._child.queue.put(frame(kind, raw[start : start + self._FRAME]))
-        self._child.end()
-
-    def result(self) -> bool | str:
-        """True when the part is well-formed XML, the parser's error when it is not, False
-        when the check could not be done (the child failed): waits for the child."""
-        verdict = self._child.verdict()
-        if isinstance(verdict, str):
-            return False
-        return True if verdict.error is None else verdict.error
-
-    def close(self) -> None:
         self._child.kill()
-
-
-def original_check(package: Package, part: str) -> OriginalCheck | None:
-    """An :class:`OriginalCheck` of ``part`` when it is big enough to be checked in a child
-    (and a child can start), else None."""
-    info = package.find(part)
-    if (
-        info is None
-        or info.file_size < CHILD_CHECK_SIZE
-        or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED)
-        or getattr(sys, "frozen", False)
-        or not sys.executable
-    ):
-        return None
-    try:
-        return OriginalCheck(package, part)
-    except OSError:
-        return None
 
 
 #: parts at least this big (uncompressed) are checked by a :class:`ChildSheetChecker`

@@ -5,10 +5,9 @@ while the parent edits the next rows; :mod:`.readback` runs the same code in-pro
 sheets and decodes what comes back.
 
 Protocol of the child: frames on standard input, each a kind byte and an 8-byte big-endian
-length, then the payload: ``s`` the setup (first: a pickle of (check the XML?, the fields of
-:class:`Setup` as a tuple or None)), ``x`` XML outside the rows (or all of it), ``d`` deflated XML (a part as stored
-in the zip), ``b`` a block of whole rows, ``e`` the end. On standard output: ``VERDICT_MARK``, then a pickle of the fields of
-:class:`Verdict` as a tuple.
+length, then the payload: ``s`` the setup (first: a pickle of the fields of :class:`Setup` as a
+tuple, or None), ``x`` XML outside the rows, ``b`` a block of whole rows, ``e`` the end. On
+standard output: ``VERDICT_MARK``, then a pickle of the fields of :class:`Verdict` as a tuple.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import pickle
 import re
 import sys
-import zlib
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import compress, islice, repeat
@@ -75,19 +73,15 @@ class CellScan:
         self._done = dict.fromkeys(setup.expected, 0)  # per column: rows looked for
         self._last_row = -1
         p = re.escape(setup.prefix)
-        letters = sorted(setup.letters, key=len, reverse=True)
+        singles = sorted(letters for letters in setup.letters if len(letters) == 1)
+        several = sorted((ls for ls in setup.letters if len(ls) > 1), key=len, reverse=True)
+        columns = b"|".join(several + ([b"[" + b"".join(singles) + b"]"] if singles else []))
         # `<c r="` as our writer (and Excel) spells it: a literal prefix, which re finds fast;
-        # groups: the column letters, the row number, and the rest of the cell
+        # groups: the column letters, the row number, and the rest of the cell (its content
+        # ends at the first end tag: text cannot hold a `<`)
         self._cell = re.compile(
-            b"<"
-            + p
-            + b'c r="('
-            + b"|".join(letters)
-            + rb')(\d+)"([^>]*?/>|[^>]*>[^<]*(?:<(?!/'
-            + p
-            + rb"c>)[^<]*)*</"
-            + p
-            + b"c>)",
+            b"<" + p + b'c r="(' + columns + rb')(\d+)"([^>]*?/>|[^>]*>.*?</' + p + b"c>)",
+            re.S,
         )
         #: the payload of a cell holding plain text as the writer spells it; group 1 = the text
         self._plain_text = re.compile(
@@ -164,11 +158,11 @@ class CellScan:
 
 
 class PartCheck:
-    """The checks of one worksheet part: expat over all of it (``xml``), and the scan over its
-    rows when given a ``setup``."""
+    """The checks of one worksheet part: expat over all of it, and the scan over its rows
+    when given a ``setup``."""
 
-    def __init__(self, setup: Setup | None, xml: bool = True) -> None:
-        self._parser = ParserCreate() if xml else None
+    def __init__(self, setup: Setup | None) -> None:
+        self._parser = ParserCreate()
         self._scan = CellScan(setup) if setup is not None else None
         self.error: str | None = None
 
@@ -177,8 +171,7 @@ class PartCheck:
         if self.error is not None:
             return
         try:
-            if self._parser is not None:
-                self._parser.Parse(data, final)
+            self._parser.Parse(data, final)
             if rows and self._scan is not None:
                 self._scan.feed(data)
         except ExpatError as exc:
@@ -200,7 +193,6 @@ def frame(kind: bytes, payload: bytes) -> bytes:
 def main() -> None:
     read = sys.stdin.buffer.read
     check: PartCheck | None = None
-    inflater = None
     while True:
         head = read(HEADER)
         if len(head) < HEADER:
@@ -208,19 +200,13 @@ def main() -> None:
         kind, size = head[:1], int.from_bytes(head[1:], "big")
         payload = read(size)
         if kind == b"s":
-            xml, setup = pickle.loads(payload)
-            check = PartCheck(Setup(*setup) if setup is not None else None, xml)
+            setup = pickle.loads(payload)
+            check = PartCheck(Setup(*setup) if setup is not None else None)
         elif check is None:
             sys.exit("no setup")
         elif kind == b"e":
-            check.feed(inflater.flush() if inflater is not None else b"", final=True)
+            check.feed(b"", final=True)
             break
-        elif kind == b"d":  # deflated XML (a part as stored in the zip)
-            inflater = inflater or zlib.decompressobj(-15)
-            try:
-                check.feed(inflater.decompress(payload))
-            except zlib.error as exc:
-                check.error = f"cannot be inflated ({exc})"
         else:
             check.feed(payload, rows=kind == b"b")
     verdict = check.verdict()  # as a plain tuple: the parent knows no __main__.Verdict

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from ...errors import LayoutError, WorkbookRefused
+from ...errors import LayoutError, SourceError
 from ..base import MEMORY_SHEET, Cell, SheetData, WritePlan, columns_of
-from .cells import MAX_COLS, col_letter, format_range
 from .filesafety import Fingerprint, check_path, check_unchanged, read_file, save_atomically
 from .package import Package, write_package
-from .readback import OriginalCheck, check_saved, original_check
+from .readback import check_saved
 from .reader import SheetValues
+from .spreadsheetml import MAX_COLS, col_letter, format_range
 from .tables import frame_rows, sheet_tables
 from .workbook import Workbook
 from .writer import build_rewrite
@@ -99,47 +99,42 @@ class ExcelSource:
 
     ``sheet``: the worksheet's name; None = the one named "Prospects", else the first worksheet.
     ``backups``: how many previous versions to keep beside the file (``Name.xlsx.bak``, then
-    ``.bak2``...; 0 = none).
+    ``.bak2``...; 0 = none). ``read_only``: for reading alone (``agenda``, ``forecast``): a
+    workbook open in Excel is read as saved, and :meth:`write` is refused.
     """
 
-    def __init__(self, path: str | Path, sheet: str | None = None, backups: int = 1) -> None:
+    def __init__(
+        self, path: str | Path, sheet: str | None = None, backups: int = 1, read_only: bool = False
+    ) -> None:
         self.path = Path(path).expanduser().resolve()
         self.key = str(self.path)
         self.lock_key = self.key  # the whole file is rewritten: one lock per workbook
         self.sheet = sheet
         self.backups = backups
+        self.read_only = read_only
         self._snapshot: _Snapshot | None = None
-        #: the XML check of the sheet part as read (see :meth:`read`)
-        self._original: OriginalCheck | None = None
 
     def _load(self) -> tuple[_Snapshot, Workbook]:
         """Read the file once; refuses what sheetsync must not touch (see the module docs)."""
-        check_path(self.path)
+        check_path(self.path, open_elsewhere_ok=self.read_only)
         data, fingerprint = read_file(self.path)
         return _Snapshot(data, fingerprint, {}), Workbook(Package(data, self.path.name))
 
     def read(self) -> SheetData:
         """Read the prospects worksheet and the memory sheet (cached formula results, real
-        dates, None for empty cells). A big sheet's XML is checked meanwhile, on the other
-        core, for :meth:`write`."""
+        dates, None for empty cells)."""
         snap, workbook = self._load()
         entry = workbook.choose(self.sheet)
         assert entry.part is not None
         memory_entry = workbook.worksheet(MEMORY_SHEET)
         workbook.check_sizes([entry, memory_entry])
-        self._close_check()
-        self._original = original_check(workbook.package, entry.part)
+        values = SheetValues(snap.data, workbook.package, workbook)
         try:
-            values = SheetValues(snap.data, workbook.package, workbook)
-            try:
-                rows = values.rows(entry)
-                snap.merged = values.merged.get(entry.name, [])
-                memory = values.rows(memory_entry) if memory_entry is not None else None
-            finally:
-                values.close()
-        except BaseException:
-            self._close_check()
-            raise
+            rows = values.rows(entry)
+            snap.merged = values.merged.get(entry.name, [])
+            memory = values.rows(memory_entry) if memory_entry is not None else None
+        finally:
+            values.close()
         _blank_table_frames(workbook.package, entry.part, rows)
         headers = rows[0] if rows else []
         snap.headers = dict(enumerate(headers))
@@ -155,6 +150,8 @@ class ExcelSource:
     def write(self, plan: WritePlan) -> None:
         """Apply ``plan`` atomically (see the module docs); a plan that changes nothing whose
         highlighting, frozen header and filter are in place leaves the file untouched."""
+        if self.read_only:
+            raise SourceError(f"{self.path.name} was opened for reading only: nothing was written")
         _check_room(plan)
         snap = self._snapshot if self._snapshot is not None else self._load()[0]
         _warn_merges(plan, snap, self.path.name)
@@ -163,9 +160,8 @@ class ExcelSource:
         package = Package(snap.data, self.path.name)
         workbook = Workbook(package)
         entry = workbook.choose(self.sheet)
-        checked = self._original_passed(entry.part)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            rewrite = build_rewrite(package, workbook, entry, plan, snap.headers, pool, checked)
+            rewrite = build_rewrite(package, workbook, entry, plan, snap.headers, pool)
         if rewrite.empty:
             return
         saved: list[bytes] = []
@@ -185,27 +181,5 @@ class ExcelSource:
             data, Fingerprint.of(data, self.path.stat()), snap.headers, snap.merged
         )
 
-    def _original_passed(self, part: str | None) -> bool:
-        """Whether the check of the sheet part started by :meth:`read` passed (False when
-        there was none or it could not be done); refuses a sheet whose XML is not well-formed."""
-        check, self._original = self._original, None
-        if check is None or check.part != part:
-            if check is not None:
-                check.close()
-            return False
-        result = check.result()
-        if isinstance(result, str):
-            raise WorkbookRefused(
-                f"{self.path.name}: the XML of sheet {part} is damaged ({result}); open the "
-                "workbook in Excel, let it repair it, save it and run again"
-            )
-        return result  # False: not checked (the child failed): the new part is checked whole
-
     def close(self) -> None:
-        """Stop the check of the sheet as read, if :meth:`write` did not use it (a dry run)."""
-        self._close_check()
-
-    def _close_check(self) -> None:
-        if self._original is not None:
-            self._original.close()
-            self._original = None
+        """Nothing to release: the file is read whole and written in :meth:`write`."""

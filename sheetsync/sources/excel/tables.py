@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .cells import format_range
 from .layout import grid_range
 from .ooxml import RT_TABLE, q, serialize_xml
 from .package import Package
+from .spreadsheetml import format_range
 
 _QUERY_TABLE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/queryTable"
 

@@ -14,15 +14,20 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from ...errors import SourceError, WorkbookRefused
 from ..base import MEMORY_SHEET, ColumnChanges, WritePlan, columns_of
+from ..widths import created_widths
 from .calcchain import drop_cells
-from .cells import MAX_COLS, MAX_ROWS
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
+from .ooxml import WORKSHEET_ORDER, insert_in_order, q
 from .package import Compressed, Package, StreamDeflater, compress
 from .readback import SheetChecker, check_well_formed, sheet_checker
-from .sheetdata import NeedsWholePart, RowEditor, SheetText, streamed_sheet, whole_sheet
+from .roweditor import RowEditor
+from .sheetpart import NeedsWholePart, SheetText, streamed_sheet, whole_sheet
+from .spreadsheetml import MAX_COLS, MAX_ROWS
 from .styles import StyleBook
 from .tables import extend_table, load_tables
 from .workbook import SheetEntry, Workbook
@@ -64,11 +69,9 @@ def build_rewrite(
     plan: WritePlan,
     headers: Mapping[int, object],
     pool: ThreadPoolExecutor,
-    original_checked: bool = False,
 ) -> Rewrite:
     """Everything ``plan`` changes in ``package``, checked and compressed; ``Rewrite.empty``
-    when nothing changes. ``original_checked``: the sheet part as stored is known to be
-    well-formed XML (see :class:`~.readback.OriginalCheck`)."""
+    when nothing changes."""
     assert entry.part is not None
     label = f"{package.label} [{entry.name}]"
     styles = StyleBook(package, workbook)
@@ -79,11 +82,11 @@ def build_rewrite(
         try:
             with package.open(entry.part) as stream:
                 sheet = streamed_sheet(stream, label)
-                removed = _rewrite_sheet(job, sheet, rewrite, original_checked)
+                removed = _rewrite_sheet(job, sheet, rewrite)
         except NeedsWholePart:  # normalised and sorted: all of it is new
             sheet = whole_sheet(package.read(entry.part), label)
             rewrite = Rewrite()
-            removed = _rewrite_sheet(job, sheet, rewrite, False)
+            removed = _rewrite_sheet(job, sheet, rewrite)
 
     chain = drop_cells(package, workbook, entry.sheet_id, removed)
     if chain is not None:
@@ -126,13 +129,45 @@ class _Job:
     label: str
 
 
-def _edit_head(sheet: SheetText, plan: WritePlan) -> HeadLayout:
+def _edit_head(sheet: SheetText, plan: WritePlan, headers: Mapping[int, object]) -> HeadLayout:
     head = HeadLayout(sheet.head, sheet.open_tag, sheet.prefix)
     box = plan_box(columns_of(plan.cells))
     if box is not None:
         head.cover(box)
     head.freeze_header()
+    _set_widths(head, created_widths(plan, headers))
     return head
+
+
+def _set_widths(head: HeadLayout, widths: Mapping[int, int]) -> None:
+    """Give each column of ``widths`` (0-based -> characters) that no ``<col>`` covers a
+    ``<col>`` of its own, in column order in ``<cols>`` (made where the schema wants it when
+    there is none); the ``<col>`` elements there (a user's widths, column styles) stay as
+    they are."""
+    cols = head.root.find(q("cols"))
+    spans = [_span(col) for col in (cols if cols is not None else ())]
+    new = [c + 1 for c in sorted(widths) if not any(a <= c + 1 <= b for a, b in spans)]
+    if not new:
+        return
+    if cols is None:
+        cols = etree.Element(q("cols"))
+        insert_in_order(head.root, cols, WORKSHEET_ORDER)
+    for number in new:
+        width = etree.Element(q("col"), min=str(number), max=str(number))
+        width.set("width", str(widths[number - 1]))
+        width.set("customWidth", "1")
+        # the <col> elements go in column order: after the last one left of it
+        index = sum(1 for col in cols if _span(col)[0] < number)
+        cols.insert(index, width)
+    head.changed = True
+
+
+def _span(col: etree._Element) -> tuple[int, int]:
+    """A ``<col>``'s 1-based min and max ((0, 0) when they are not numbers)."""
+    try:
+        return int(col.get("min", "0")), int(col.get("max", "0"))
+    except ValueError:
+        return 0, 0
 
 
 def _edit_tail(
@@ -176,17 +211,16 @@ def _layout_changes(
         sheet = streamed_sheet(stream, label)
         for _ in sheet.body:
             pass
-    head = _edit_head(sheet, plan)
+    head = _edit_head(sheet, plan, headers)
     tail, tables, _ = _edit_tail(package, entry, sheet, plan, headers, styles)
     return head.changed or tail.changed or bool(tables)
 
 
-def _rewrite_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, trusted: bool) -> list[str]:
+def _rewrite_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite) -> list[str]:
     """Stream the prospects sheet through the editor, the checks and the compressor; the new
     part goes into ``rewrite`` unless it comes out unchanged. Returns the refs of cells whose
     formula was replaced (for calcChain). The workbook is only edited once the rows are done,
-    so a restart on the whole part finds it untouched. ``trusted``: the old part's XML was
-    checked (only what is new then needs parsing)."""
+    so a restart on the whole part finds it untouched."""
     assert job.entry.part is not None
     cells = job.plan.cells
     old = job.package.find(job.entry.part)
@@ -201,18 +235,16 @@ def _rewrite_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, trusted: bool)
         job.styles,
     )
     try:
-        return _stream_sheet(job, sheet, rewrite, check, trusted)
+        return _stream_sheet(job, sheet, rewrite, check)
     finally:
         check.close()
 
 
-def _stream_sheet(
-    job: _Job, sheet: SheetText, rewrite: Rewrite, check: SheetChecker, trusted: bool
-) -> list[str]:
+def _stream_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, check: SheetChecker) -> list[str]:
     package, workbook, entry, plan = job.package, job.workbook, job.entry, job.plan
     assert entry.part is not None
     cells = plan.cells
-    head = _edit_head(sheet, plan)
+    head = _edit_head(sheet, plan, job.headers)
     editor = RowEditor(
         sheet.prefix,
         columns_of(cells),
@@ -228,21 +260,15 @@ def _stream_sheet(
     check.xml(head.text())
     pending: list[bytes] = []
     size = 0
-    # with the old part's XML checked, only what is new in a bulk edit needs parsing
-    new_xml: list[bytes] | None = [] if trusted else None
     for piece, final in _with_last(sheet.body):
         outs = editor.feed(piece, final) if cells else [piece]
         pending += outs
         size += sum(map(len, outs))
-        if new_xml is not None:
-            fresh = editor.new_xml if cells else []
-            new_xml += outs if fresh is None else fresh
         if size >= BLOCK_SIZE or final:
             block = b"".join(pending)
             pending, size = [], 0
             deflater.feed(block)
-            check.rows(block, None if new_xml is None else b"".join(new_xml))
-            new_xml = None if new_xml is None else []
+            check.rows(block)
 
     tail, table_parts, filter_ref = _edit_tail(package, entry, sheet, plan, job.headers, job.styles)
     for part, content in table_parts.items():
@@ -251,13 +277,28 @@ def _stream_sheet(
         workbook.set_filter_database(entry, filter_ref)
     deflater.feed(tail.text())
     check.xml(tail.text(), final=True)
-    check.finish()
+    try:
+        check.finish()
+    except SourceError:
+        _refuse_damaged(package, entry.part, job.label)  # the damage may be the file's own
+        raise
     new_sheet = deflater.finish()
     old = package.find(entry.part)
     assert old is not None
     if (new_sheet.crc, new_sheet.size) != (old.CRC, old.file_size):
         rewrite.replaced[entry.part] = new_sheet
     return editor.removed_formulas
+
+
+def _refuse_damaged(package: Package, part: str, label: str) -> None:
+    """Refuse a sheet part whose XML, as stored, is not well-formed (Excel can repair it)."""
+    try:
+        check_well_formed(package.read(part), part, label)
+    except SourceError as exc:
+        raise WorkbookRefused(
+            f"{label}: the XML of sheet {part} is damaged; open the workbook in Excel, let it "
+            "repair it, save it and run again"
+        ) from exc
 
 
 def _with_last(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:

@@ -25,9 +25,9 @@ from lxml import etree
 
 from ...errors import WorkbookRefused
 from ..base import EPOCH_1900, Cell
-from .cells import MAX_COLS, MAX_ROWS, col_letter, parse_ref
 from .layout import grid_range
 from .package import Package
+from .spreadsheetml import MAX_COLS, MAX_ROWS, col_letter, parse_ref
 from .styles import StyleBook
 from .workbook import Workbook
 

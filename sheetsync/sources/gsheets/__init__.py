@@ -3,7 +3,7 @@
 Modules: :mod:`.address` (URL and ``gsheet:KEY``), :mod:`.auth` (credentials, ``login``),
 :mod:`.transport` (HTTP seam, endpoint override, bounded retries), :mod:`.source` (read/write),
 :mod:`.batch` (updateCells and batch splitting), :mod:`.formatting` (highlighting, frozen header,
-filter, owner views), :mod:`.rows` (rows-moved check), :mod:`.cells` (value encoding).
+filter, owner views), :mod:`.rows` (rows-moved check), :mod:`.apivalues` (cell values <-> API values).
 """
 
 from .address import SheetAddress, is_google_source, parse_source

@@ -18,7 +18,7 @@ from typing import Any
 
 from sheetsync.sources.base import Cell
 
-from .cells import cell_data, encoded_size, is_date
+from .apivalues import cell_data, encoded_size, is_date
 
 #: Google asks to keep a request under about 2 MB; stay a little below.
 MAX_REQUEST_BYTES = 1_900_000

@@ -235,6 +235,31 @@ def header_requests(sheet: SheetMeta, width: int, row_count: int) -> list[dict[s
     return requests
 
 
+#: pixels per character of a column width (Sheets' default 100-pixel column shows about 13)
+PIXELS_PER_CHARACTER = 7
+PIXELS_PADDING = 10
+
+
+def width_requests(sheet: SheetMeta, widths: dict[int, int]) -> list[dict[str, Any]]:
+    """Set the width of each column the sync creates (0-based column -> characters, see
+    :func:`~sheetsync.sources.widths.created_widths`); other columns keep theirs."""
+    return [
+        {
+            "updateDimensionProperties": {
+                "range": {
+                    "sheetId": sheet.sheet_id,
+                    "dimension": "COLUMNS",
+                    "startIndex": col,
+                    "endIndex": col + 1,
+                },
+                "properties": {"pixelSize": chars * PIXELS_PER_CHARACTER + PIXELS_PADDING},
+                "fields": "pixelSize",
+            }
+        }
+        for col, chars in sorted(widths.items())
+    ]
+
+
 # --- per-owner filter views -----------------------------------------------------------------
 
 

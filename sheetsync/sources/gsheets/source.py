@@ -26,11 +26,12 @@ from gspread.exceptions import APIError
 from sheetsync.errors import CredentialsError, SheetNotFound, SourceError, UsageError
 from sheetsync.schema import col_letter
 from sheetsync.sources.base import EPOCH_1900, MEMORY_SHEET, Cell, SheetData, WritePlan
+from sheetsync.sources.widths import created_widths
 
 from . import batch, formatting
 from .address import SheetAddress, parse_source
+from .apivalues import from_api, plain
 from .auth import GoogleCredentials, resolve_credentials
-from .cells import from_api, plain
 from .formatting import SheetMeta
 from .rows import Now, align, id_text
 from .transport import RetryPolicy, SheetsHTTPClient, authorized_session, endpoint_from_env
@@ -249,6 +250,9 @@ class GoogleSheetSource:
         tail = formatting.highlight_requests(target, plan.highlight, plan.flag_col, width, height)
         tail += formatting.header_requests(target, width, max(target.row_count, height))
         tail += formatting.view_requests(target, plan, width, height)
+        tail += formatting.width_requests(
+            target, created_widths(plan, dict(enumerate(self._header)))
+        )
         if not cells and plan.memory is None and not tail:
             log.debug("nothing to write to %s", self.key)
             return
