@@ -110,7 +110,9 @@ class StyleBook:
         """Whether cell style ``style`` already displays its number as a date."""
         if style not in self._date_flags:
             xfs = self._xfs()
-            fmt = int(xfs[style].get("numFmtId", "0") or 0) if style < len(xfs) else 0
+            # a number format id that is not a number (a damaged styles part) shows no date
+            given = (xfs[style].get("numFmtId") or "0") if style < len(xfs) else "0"
+            fmt = int(given) if given.isdigit() else 0
             codes = self._format_codes()
             self._date_flags[style] = fmt in _BUILTIN_DATE_FORMATS or (
                 fmt in codes and is_date_code(codes[fmt])
