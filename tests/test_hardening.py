@@ -313,6 +313,16 @@ def test_a_binary_credentials_file_is_one_line(tmp_path: Path) -> None:
     assert f"credentials file {key} is not a JSON text file (it holds binary data)" in line
 
 
+def test_a_credentials_file_that_never_ends_is_one_line() -> None:
+    """``--credentials /dev/zero``: read up to 1 MB, then refused (it used to read forever)."""
+    code, out = run(
+        "sync", "gsheet:1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefgh", "--credentials", "/dev/zero"
+    )
+    line = one_line_error(out)
+    assert code == 1
+    assert "credentials file /dev/zero is over 1 MB: it is not a key or token file" in line
+
+
 # -- workbooks python-calamine cannot open -----------------------------------------------------
 
 FIXTURE = FIXTURES / "calamine_any_sheets.xlsx"

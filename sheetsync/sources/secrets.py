@@ -43,10 +43,21 @@ def write_private(path: Path, data: bytes) -> Path:
     return path
 
 
+#: no credentials or token file is anywhere near this big (a key is about 2 KB)
+MAX_CREDENTIALS_BYTES = 1 << 20
+
+
 def read_json_object(path: Path) -> dict[str, Any]:
     """A credentials file's JSON object. Raises CredentialsError, never quoting the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:  # at most 1 MB: /dev/zero or a video is no key
+            raw = handle.read(MAX_CREDENTIALS_BYTES + 1)
+        if len(raw) > MAX_CREDENTIALS_BYTES:
+            raise CredentialsError(
+                f"credentials file {path} is over 1 MB: it is not a key or token file; give the "
+                "JSON file downloaded from the Google Cloud console or the Azure portal"
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError as err:
         raise CredentialsError(f"credentials file {path} does not exist") from err
     except OSError as err:
