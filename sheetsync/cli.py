@@ -49,6 +49,16 @@ def _setup_logging(verbose: bool, quiet: bool, log_file: str | None) -> None:
     )
 
 
+def _about(spec: str, error: Exception) -> str:
+    """``error``'s message, after the source it is about unless it names it already."""
+    message = str(error)
+    return (
+        message
+        if message.startswith((spec, str(Path(spec).expanduser().resolve())))
+        else f"{spec}: {message}"
+    )
+
+
 def _fail(error: SheetsyncError) -> NoReturn:
     click.echo(f"sheetsync: error: {error}", err=True)
     sys.exit(error.exit_code)
@@ -126,7 +136,7 @@ def sync(
             errors.append({"source": spec, "error": str(ex)})
             exit_code = exit_code or ex.exit_code
             if not as_json:
-                click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
+                click.echo(f"sheetsync: error: {_about(spec, ex)}", err=True)
             continue
         except Exception as ex:  # a cron job must see a one-line reason and a non-zero exit
             log.debug("unexpected error", exc_info=True)
@@ -229,7 +239,7 @@ def agenda(
             found.append(agendas.read_agenda(data, config, day, key))
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
-            click.echo(f"sheetsync: error: {spec}: {ex}", err=True)
+            click.echo(f"sheetsync: error: {_about(spec, ex)}", err=True)
     if owner is not None:
         every = sorted({i.owner for a in found for i in (*a.items, *a.upcoming, *a.checks)})
         found = [a.only(owner) for a in found]
