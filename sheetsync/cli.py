@@ -240,6 +240,10 @@ def agenda(
         except SheetsyncError as ex:
             exit_code = exit_code or ex.exit_code
             click.echo(f"sheetsync: error: {_about(spec, ex)}", err=True)
+        except Exception as ex:  # one line and a non-zero exit, as for sync
+            log.debug("unexpected error", exc_info=True)
+            exit_code = exit_code or 1
+            click.echo(f"sheetsync: error: {spec}: unexpected error: {ex!r}", err=True)
     if owner is not None:
         every = sorted({i.owner for a in found for i in (*a.items, *a.upcoming, *a.checks)})
         found = [a.only(owner) for a in found]
