@@ -942,7 +942,7 @@ def test_a_sheet_checked_in_a_child_process_is_saved_the_same(
     source.read()
     assert started == []
     source.write(first_plan())
-    assert len(started) == 1 and started[0].process.returncode == 0  # one child: XML and cells
+    assert len(started) == 1 and started[0].process.returncode == 0  # one child: the cells
     content = {name: (m.data, m.crc) for name, m in members(here).items()}
     assert {name: (m.data, m.crc) for name, m in members(child).items()} == content
 

@@ -2,8 +2,9 @@
 
 Before (while the parts are compressed): every new XML part must be well-formed, and every
 changed cell is decoded from the new worksheet XML and compared with the value the plan asked
-for. Both checks of a big sheet run in one child process (:mod:`.sheetcheck`), on the other
-core while the sheet is still being written. After: the temporary file is re-opened as a zip;
+for. A big sheet is checked on the other core while it is still being written: its XML by
+libxml2 on a thread (its parser lets go of the GIL), its cells by a child process
+(:mod:`.sheetcheck`). After: the temporary file is re-opened as a zip;
 it must list the expected parts, every copied part must keep its original CRC and sizes, and
 every new part must have the CRC and size of the XML that was checked and inflate to them.
 """
@@ -22,11 +23,13 @@ from array import array
 from collections.abc import Mapping
 from pathlib import Path
 
+from lxml import etree
+
 from ...errors import SourceError
 from ..base import Cell, ColumnChanges
 from .cellxml import plain
 from .package import Compressed, Package
-from .sheetcheck import VERDICT_MARK, PartCheck, Setup, Verdict, frame
+from .sheetcheck import VERDICT_MARK, PartCheck, Setup, Verdict, header
 from .spreadsheetml import cell_ref, col_letter, date_serial, decode_text
 from .styles import StyleBook
 
@@ -159,19 +162,17 @@ class SheetChecker:
 
 
 class _Child:
-    """A child process running :mod:`.sheetcheck`, fed through its standard input by a
-    thread (so that feeding never waits for the child)."""
+    """A child process running :mod:`.sheetcheck` (the cell scan), fed through its standard
+    input by a thread (so that feeding never waits for the child)."""
 
-    QUEUED = 4  # frames waiting for the pipe at most (bounds the memory held)
+    QUEUED = 8  # pieces waiting for the pipe at most (a frame is two: bounds the memory held)
 
-    def __init__(self, setup: Setup | None) -> None:
-        fields = None
-        if setup is not None:  # row numbers as arrays: a fifth of the memory of int objects
-            expected = {
-                col: (array("l", rows), values) for col, (rows, values) in setup.expected.items()
-            }
-            fields = (setup.prefix, setup.letters, expected)
-        first = frame(b"s", pickle.dumps(fields))  # before the child: may fail
+    def __init__(self, setup: Setup) -> None:
+        # row numbers as arrays: a fifth of the memory of int objects
+        expected = {
+            col: (array("l", rows), values) for col, (rows, values) in setup.expected.items()
+        }
+        first = pickle.dumps((setup.prefix, setup.letters, expected))  # before the child: may fail
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", str(Path(__file__).with_name("sheetcheck.py"))],
             stdin=subprocess.PIPE,
@@ -181,7 +182,13 @@ class _Child:
         self.queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
-        self.queue.put(first)
+        self.send(b"s", first)
+
+    def send(self, kind: bytes, payload: bytes) -> None:
+        """One frame (its header, then the payload as it is: no copy)."""
+        self.queue.put(header(kind, payload))
+        if payload:
+            self.queue.put(payload)
 
     def _pump(self) -> None:
         pipe = self.process.stdin
@@ -197,7 +204,7 @@ class _Child:
             pipe.close()
 
     def end(self) -> None:
-        self.queue.put(frame(b"e", b""))
+        self.send(b"e", b"")
         self.queue.put(None)
 
     def verdict(self) -> Verdict | str:
@@ -228,36 +235,98 @@ class _Child:
                 self.process.stdout.close()
 
 
+class _NoEvents:
+    """A parser target without callbacks: libxml2 checks the XML and builds nothing."""
+
+    def close(self) -> None:
+        return None
+
+
+class _WellFormed:
+    """libxml2 (lxml) reading a part handed over in blocks, on a thread of its own: its parser
+    lets go of the GIL, so the XML is checked on the other core while the caller builds the
+    next block. Entities are not expanded and nothing is fetched."""
+
+    QUEUED = 4  # blocks waiting at most
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+        self._parser = etree.XMLParser(
+            target=_NoEvents(), resolve_entities=False, no_network=True, load_dtd=False
+        )
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUED)
+        self._thread = threading.Thread(target=self._parse, daemon=True)
+        self._thread.start()
+
+    def _parse(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._parser.feed(block)
+                except etree.LxmlError as exc:
+                    self.error = f"not well-formed XML ({exc})"
+        if self.error is None:
+            try:
+                self._parser.close()
+            except etree.LxmlError as exc:
+                self.error = f"not well-formed XML ({exc})"
+
+    def feed(self, data: bytes) -> None:
+        if data:
+            self._queue.put(data)
+
+    def end(self) -> str | None:
+        """What is wrong with the whole part (None: it is well-formed)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        return self.error
+
+    def stop(self) -> None:
+        """Give up (the part is not used): the thread ends, whatever it was fed."""
+        self.error = self.error or "stopped"
+        self.end()
+
+
 class ChildSheetChecker(SheetChecker):
-    """The same checks in a child process (:mod:`.sheetcheck` run as a script): on a big
-    sheet they run on the other core while the caller edits the next rows, instead of
+    """The same checks off the caller's core: the XML by libxml2 on a thread (see
+    :class:`_WellFormed`), the changed cells by a child process (:mod:`.sheetcheck` run as a
+    script), so that a big sheet is checked while the caller edits the next rows instead of
     holding the GIL for seconds. Anything but the child's verdict fails the check.
     :func:`sheet_checker` falls back to :class:`SheetChecker` where no child can start."""
 
     def _start(self) -> None:
         self._ended = False
-        self._child = _Child(self._setup)
+        self._child = _Child(self._setup) if self._setup is not None else None
+        self._xml = _WellFormed()
 
     def xml(self, data: bytes, final: bool = False) -> None:
-        if data:
-            self._child.queue.put(frame(b"x", data))
+        self._xml.feed(data)
         if final:
-            self._child.end()
+            if self._child is not None:
+                self._child.end()
             self._ended = True
 
     def rows(self, block: bytes) -> None:
-        self._child.queue.put(frame(b"b", block))
+        self._xml.feed(block)
+        if self._child is not None:
+            self._child.send(b"b", block)
 
     def _verdict(self) -> Verdict:
         if not self._ended:
             raise internal_error(self.label, f"{self.part} was checked before its end")
+        error = self._xml.end()
+        if error is not None or self._child is None:
+            return Verdict(error)
         verdict = self._child.verdict()
         if isinstance(verdict, str):
             raise internal_error(self.label, f"{self.part} could not be checked: {verdict}")
         return verdict
 
     def close(self) -> None:
-        self._child.kill()
+        self._xml.stop()
+        if self._child is not None:
+            self._child.kill()
 
 
 #: parts at least this big (uncompressed) are checked by a :class:`ChildSheetChecker`
