@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sheetsync import choices
-from sheetsync.cellvalues import map_unique, owner_key, text_key
+from sheetsync.cellvalues import owner_key, text_keys
 from sheetsync.config import Config
 from sheetsync.decide import decide_sheet
 from sheetsync.engine import Decisions
@@ -182,7 +182,7 @@ def agenda_of(
         if col is None:
             return [""] * len(listed)
         cells = [rows[row][col] if col < len(rows[row]) else None for row in listed]
-        return map_unique(cells, text_key)
+        return text_keys(cells)
 
     company, contact, phone, email = map(column, ("company", "contact", "phone", "email"))
     priority = [_PRIORITY[code] for code in sheet.prospects.priority[listed].tolist()]

@@ -191,6 +191,17 @@ def text_key(value: Any) -> str:
     return str(value).strip()
 
 
+def text_keys(values: Sequence[Any]) -> list[str]:
+    """``text_key`` of every cell of a column: C-level for a column of texts or of whole
+    numbers (IDs typed as 17), one call per distinct value otherwise."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return list(map(str.strip, values))
+    if kinds <= {int, type(None)}:  # bool is not int here: type() is exact
+        return ["" if value is None else str(value) for value in values]
+    return map_unique(values, text_key)
+
+
 def owner_key(value: Any) -> str:
     """Owners compare case- and space-insensitively, and "Zoë" typed as one character or as
     "e" and a combining diaeresis is the same rep (Unicode NFC)."""

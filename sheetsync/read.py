@@ -24,6 +24,7 @@ from sheetsync.cellvalues import (
     owner_key,
     quote,
     text_key,
+    text_keys,
 )
 from sheetsync.codes import factorize
 from sheetsync.config import Config
@@ -72,7 +73,14 @@ def _blank_rows(columns: list[list[Cell]], n: int) -> np.ndarray:
     """Rows with none of the identifying cells (each column looked at only where needed)."""
     left = np.arange(n)
     for values in columns:
-        left = left[[is_blank(values[row]) for row in left]]
+        # is_blank, with the usual cells (nothing, a text) tested inline
+        left = left[
+            [
+                (value := values[row]) is None
+                or (not value.strip() if type(value) is str else is_blank(value))
+                for row in left.tolist()
+            ]
+        ]
     blank = np.zeros(n, dtype=bool)
     blank[left] = True
     return blank
@@ -137,7 +145,7 @@ def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
 
     problems = Problems(n)
     blank = _blank_rows([col(f) for f in WHO_FIELDS if layout.col(f) is not None], n)
-    read_ids = map_unique(col("id"), text_key)
+    read_ids = text_keys(col("id"))
     ids = list(read_ids)
     assigned = _assign_ids(ids, blank)
     duplicate = _duplicates(ids, blank, problems)

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from sheetsync.cellvalues import parse_count, parse_date, parse_flag, quote
+from sheetsync.cellvalues import parse_count, parse_date, parse_flag, quote, text_keys
 from sheetsync.sources.base import EPOCH_1900, EPOCH_1904
 
 NOV_2 = dt.date(2026, 11, 2)
@@ -114,3 +114,17 @@ def test_owners_compare_whatever_way_an_accent_was_typed() -> None:
     composed, decomposed = "Zo\u00eb \u00c5ngstr\u00f6m", "Zoe\u0308  A\u030angstro\u0308m "
     assert composed != decomposed
     assert owner_key(composed) == owner_key(decomposed) == "zo\u00eb \u00e5ngstr\u00f6m"
+
+
+@pytest.mark.parametrize(
+    ("column", "keys"),
+    [
+        ([17, None, 1041], ["17", "", "1041"]),  # IDs typed as numbers, one blank
+        ([" P-1 ", "P-2", "  "], ["P-1", "P-2", ""]),  # texts, stripped
+        ([17.0, 2.5, None], ["17", "2.5", ""]),  # a whole float reads as the number typed
+        ([True, 1, "1"], ["True", "1", "1"]),  # a yes/no cell is not the number 1
+        ([dt.date(2026, 11, 2), 7], ["2026-11-02", "7"]),
+    ],
+)
+def test_id_cells_read_as_the_text_a_user_typed(column: list, keys: list[str]) -> None:
+    assert text_keys(column) == keys

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from itertools import repeat
+from operator import contains
 
 from .base import WritePlan, columns_of
 
@@ -35,15 +37,16 @@ def created_widths(plan: WritePlan, headers: Mapping[int, object]) -> dict[int, 
 
 def _longest(values: list[object], date_format: str) -> int:
     """Characters of the longest of ``values`` as a sheet shows them."""
-    texts = [value for value in values if type(value) is str]
+    kinds = set(map(type, values))
+    texts = values if kinds == {str} else [value for value in values if type(value) is str]
     longest = max(map(len, texts), default=0)
-    if longest and any("\n" in text for text in texts):  # a text of lines: its longest line
+    if longest and any(map(contains, texts, repeat("\n"))):  # a text of lines: its longest line
         longest = max(len(line) for text in texts for line in text.split("\n"))
     if len(texts) < len(values):
-        others = {type(value) for value in values if type(value) is not str}
-        if others & {dt.date, dt.datetime}:
+        if kinds & {dt.date, dt.datetime}:
             # a date shows as its format (yyyy-mm-dd: 10 characters; a month name: up to 9)
             longest = max(longest, len(date_format.replace("mmmm", "m" * 9)))
-        numbers = [value for value in values if type(value) in (int, float)]
-        longest = max([longest, *map(len, map(str, numbers))])
+        if kinds & {int, float}:
+            numbers = [value for value in values if type(value) in (int, float)]
+            longest = max([longest, *map(len, map(str, numbers))])
     return longest
