@@ -1019,6 +1019,57 @@ def test_a_check_process_that_dies_stops_the_save(
     assert path.read_bytes() == content
 
 
+def test_a_sheet_deflated_wrong_is_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new sheet's deflated bytes do not inflate to the XML that was checked (a fault of
+    the compressor): nothing is saved."""
+    from sheetsync.errors import SourceError
+    from sheetsync.sources.excel import package
+
+    deflate = package.StreamDeflater._deflate
+
+    def wrong(block: bytes) -> bytes:
+        return deflate(block.replace(b"<row", b"<rox"))
+
+    monkeypatch.setattr(package.StreamDeflater, "_deflate", staticmethod(wrong))
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    content = path.read_bytes()
+    source = ExcelSource(path)
+    source.read()
+    with pytest.raises(SourceError, match=r"internal error: part xl/worksheets/sheet1.xml does "):
+        source.write(first_plan())
+    assert path.read_bytes() == content
+
+
+def test_a_part_stored_other_than_checked_is_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes written to the file are not those checked (a fault of the zip writer or the
+    disk): the check of the saved file stops the save."""
+    from sheetsync.errors import SourceError
+    from sheetsync.sources.excel import package
+
+    add = package._ZipWriter.add
+
+    def flipped(self: object, name: str, part: package.Compressed, *args: object) -> None:
+        if name == "xl/worksheets/sheet1.xml":
+            part = package.Compressed(
+                part.raw[:-1] + bytes([part.raw[-1] ^ 1]), part.crc, part.size
+            )
+        add(self, name, part, *args)
+
+    monkeypatch.setattr(package._ZipWriter, "add", flipped)
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    content = path.read_bytes()
+    source = ExcelSource(path)
+    source.read()
+    with pytest.raises(SourceError, match=r"internal error: part xl/worksheets/sheet1.xml was "):
+        source.write(first_plan())
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.xlsx"]  # no temporary file left
+
+
 def test_numpy_and_pandas_values_are_checked_in_a_child_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,9 +4,11 @@ Before (while the parts are compressed): every new XML part must be well-formed,
 changed cell is decoded from the new worksheet XML and compared with the value the plan asked
 for. A big sheet is checked on the other core while it is still being written: its XML by
 libxml2 on a thread (its parser lets go of the GIL), its cells by a child process
-(:mod:`.sheetcheck`). After: the temporary file is re-opened as a zip;
-it must list the expected parts, every copied part must keep its original CRC and sizes, and
-every new part must have the CRC and size of the XML that was checked and inflate to them.
+(:mod:`.sheetcheck`). Every new part is inflated again (on the pool, while the next part is
+made): it must give back the size and CRC of the XML that was checked. After: the temporary
+file is re-opened as a zip; it must list the expected parts, every copied part must keep its
+original CRC and sizes, and every new part must be stored as exactly the deflated bytes that
+were inflated again, under their CRC and sizes.
 """
 
 from __future__ import annotations
@@ -386,8 +388,10 @@ def check_saved(
                 info.file_size,
             ):
                 raise internal_error(label, f"copied part {info.filename} differs")
-        elif (new.crc, new.size, len(new.raw)) != (info.CRC, info.file_size, info.compress_size):
+        elif (new.crc, new.size, len(new.raw)) != (
+            info.CRC,
+            info.file_size,
+            info.compress_size,
+        ) or saved.raw(info) != new.raw:  # the bytes whose inflating was checked
             raise internal_error(label, f"part {info.filename} was saved wrong")
-        else:
-            saved.verify(info.filename)
     return data

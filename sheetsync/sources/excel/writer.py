@@ -11,7 +11,7 @@ the workbook has no styles part yet. Every other part is copied raw.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -23,8 +23,8 @@ from .calcchain import drop_cells
 from .cellxml import CellEncoder, memory_sheet
 from .layout import HeadLayout, TailLayout
 from .ooxml import WORKSHEET_ORDER, insert_in_order, q
-from .package import Compressed, Package, StreamDeflater, compress
-from .readback import SheetChecker, check_well_formed, sheet_checker
+from .package import Compressed, Package, StreamDeflater, compress, inflates
+from .readback import SheetChecker, check_well_formed, internal_error, sheet_checker
 from .roweditor import RowEditor
 from .sheetpart import NeedsWholePart, SheetText, streamed_sheet, whole_sheet
 from .spreadsheetml import MAX_COLS, MAX_ROWS
@@ -33,7 +33,7 @@ from .tables import extend_table, load_tables
 from .workbook import SheetEntry, Workbook
 
 #: the new sheet is checked and compressed in blocks of about this size
-BLOCK_SIZE = 4 << 20
+BLOCK_SIZE = 1 << 20
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Rewrite:
 
     replaced: dict[str, Compressed | None] = field(default_factory=dict)
     added: dict[str, Compressed] = field(default_factory=dict)
+    #: whether each new part inflates back to what was checked, worked out on the pool
+    inflating: dict[str, Future[bool]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -87,32 +89,45 @@ def build_rewrite(
             sheet = whole_sheet(package.read(entry.part), label)
             rewrite = Rewrite()
             removed = _rewrite_sheet(job, sheet, rewrite)
+    else:
+        _memory_part(job, rewrite)
 
     chain = drop_cells(package, workbook, entry.sheet_id, removed)
     if chain is not None:
         rewrite.replaced[chain[0]] = None if chain[1] is None else _small(chain[0], chain[1], label)
-
-    if plan.memory is not None:
-        content = memory_sheet(plan.memory)
-        memory = workbook.worksheet(MEMORY_SHEET)
-        if memory is None and any(s.name.casefold() == MEMORY_SHEET for s in workbook.sheets):
-            raise WorkbookRefused(
-                f"{package.label} has a chart or macro sheet named {MEMORY_SHEET!r}, where "
-                "sheetsync keeps its memory: rename that sheet and run again"
-            )
-        if memory is not None and memory.part is not None:
-            if package.read(memory.part) != content:
-                rewrite.replaced[memory.part] = _small(memory.part, content, label, pool)
-        else:
-            part = workbook.add_worksheet(MEMORY_SHEET, "hidden")
-            rewrite.added[part] = _small(part, content, label, pool)
-
     for replaced, added in (styles.changed_parts(), workbook.changed_parts()):
         rewrite.replaced.update(
             {name: _small(name, data, label) for name, data in replaced.items()}
         )
         rewrite.added.update({name: _small(name, data, label) for name, data in added.items()})
+
+    for name, part in [*rewrite.replaced.items(), *rewrite.added.items()]:
+        if part is not None and name not in rewrite.inflating:
+            rewrite.inflating[name] = pool.submit(inflates, part)
+    for name, inflating in rewrite.inflating.items():
+        if not inflating.result():
+            raise internal_error(label, f"part {name} does not inflate to what was checked")
     return rewrite
+
+
+def _memory_part(job: _Job, rewrite: Rewrite) -> None:
+    """The memory sheet, new or replaced, into ``rewrite`` (when the plan changes it)."""
+    plan, package, workbook, label = job.plan, job.package, job.workbook, job.label
+    if plan.memory is None:
+        return
+    content = memory_sheet(plan.memory)
+    memory = workbook.worksheet(MEMORY_SHEET)
+    if memory is None and any(s.name.casefold() == MEMORY_SHEET for s in workbook.sheets):
+        raise WorkbookRefused(
+            f"{package.label} has a chart or macro sheet named {MEMORY_SHEET!r}, where "
+            "sheetsync keeps its memory: rename that sheet and run again"
+        )
+    if memory is not None and memory.part is not None:
+        if package.read(memory.part) != content:
+            rewrite.replaced[memory.part] = _small(memory.part, content, label, job.pool)
+    else:
+        part = workbook.add_worksheet(MEMORY_SHEET, "hidden")
+        rewrite.added[part] = _small(part, content, label, job.pool)
 
 
 @dataclass(frozen=True)
@@ -277,16 +292,20 @@ def _stream_sheet(job: _Job, sheet: SheetText, rewrite: Rewrite, check: SheetChe
         workbook.set_filter_database(entry, filter_ref)
     deflater.feed(tail.text())
     check.xml(tail.text(), final=True)
-    try:
-        check.finish()
-    except SourceError:
-        _refuse_damaged(package, entry.part, job.label)  # the damage may be the file's own
-        raise
     new_sheet = deflater.finish()
     old = package.find(entry.part)
     assert old is not None
     if (new_sheet.crc, new_sheet.size) != (old.CRC, old.file_size):
         rewrite.replaced[entry.part] = new_sheet
+        rewrite.inflating[entry.part] = job.pool.submit(inflates, new_sheet)
+    # the memory sheet is made while the last blocks are checked (the rows are done: the
+    # workbook may be edited)
+    _memory_part(job, rewrite)
+    try:
+        check.finish()
+    except SourceError:
+        _refuse_damaged(package, entry.part, job.label)  # the damage may be the file's own
+        raise
     return editor.removed_formulas
 
 
