@@ -14,10 +14,16 @@ from collections.abc import Callable
 from ...errors import SourceError
 from ..base import Cell
 from .ooxml import MAIN_NS, REL_NS, XML_DECLARATION
-from .spreadsheetml import MAX_COLS, MAX_TEXT, col_letter, date_serial, encode_text, number_text
+from .spreadsheetml import (
+    LETTER_BYTES,
+    MAX_TEXT,
+    date_serial,
+    encode_text,
+    number_text,
+)
 from .styles import StyleBook
 
-_LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
+_LETTERS = LETTER_BYTES
 #: at most this many encoded values are kept per style (a first sync of 100,000 rows writes
 #: about 25,000 distinct Why texts: a few MB)
 _CACHED = 1 << 16

@@ -26,15 +26,21 @@ from typing import NamedTuple, Protocol
 from ...errors import WorkbookRefused
 from ..base import Cell, ColumnChanges
 from .sheetpart import NeedsWholePart, Patterns, Row, add_attr, has_markup, patterns, whole_row
-from .spreadsheetml import MAX_COLS, col_index, col_letter, parse_range
+from .spreadsheetml import (
+    COLUMN_OF_LETTERS,
+    LETTER_BYTES,
+    col_index,
+    col_letter,
+    parse_range,
+)
 
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*("[^"]*"|'[^']*')""")
 _SPANS = re.compile(rb"""(\sspans\s*=\s*["'])([^"']*)(["'])""")
 #: cell attributes dropped when we give a cell a new value: its type, and the metadata indexes
 #: of dynamic-array formulas (cm) and rich values (vm) that described the old value
 _REPLACED_ATTRS = frozenset({b"r", b"s", b"t", b"cm", b"vm"})
-_LETTERS = [col_letter(col).encode() for col in range(MAX_COLS)]
-_COLUMNS = {letters: col for col, letters in enumerate(_LETTERS)}
+_LETTERS = LETTER_BYTES
+_COLUMNS = COLUMN_OF_LETTERS
 _NO_ROW = sys.maxsize  # after every row
 
 #: one row's changes: (column, value) sorted by column; a value of None clears the cell

@@ -11,8 +11,8 @@ import datetime as dt
 import math
 import re
 from functools import lru_cache
-
-from sheetsync.schema import col_letter as letters_of
+from itertools import product
+from string import ascii_uppercase
 
 MAX_ROWS = 1_048_576
 MAX_COLS = 16_384
@@ -33,7 +33,15 @@ def col_letter(col: int) -> str:
     return _LETTERS[col]
 
 
-_LETTERS = [letters_of(c) for c in range(MAX_COLS)]  # cached: on the hot path
+# every column's letters, once (on the hot paths): A..Z, AA..ZZ, AAA..XFD
+_LETTERS = [
+    "".join(letters) for size in (1, 2, 3) for letters in product(ascii_uppercase, repeat=size)
+][:MAX_COLS]
+#: column -> its letters as bytes, and back
+LETTER_BYTES = "\0".join(_LETTERS).encode().split(b"\0")
+COLUMN_OF_LETTERS = dict(zip(LETTER_BYTES, range(MAX_COLS), strict=True))
+#: column letters (text) -> column
+COLUMN_OF = dict(zip(_LETTERS, range(MAX_COLS), strict=True))
 
 
 @lru_cache(maxsize=4096)

@@ -27,7 +27,7 @@ from ...errors import WorkbookRefused
 from ..base import EPOCH_1900, Cell
 from .layout import grid_range
 from .package import Package
-from .spreadsheetml import MAX_COLS, MAX_ROWS, col_letter, parse_ref
+from .spreadsheetml import COLUMN_OF, MAX_COLS, MAX_ROWS, parse_ref
 from .styles import StyleBook
 from .workbook import Workbook
 
@@ -37,7 +37,7 @@ _SHARED_STRINGS = (
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _DIGITS = "0123456789"
 #: column letters -> 0-based index, for every column of a sheet
-_COLUMNS = {col_letter(col): col for col in range(MAX_COLS)}
+_COLUMNS = COLUMN_OF
 #: floats hold every whole number up to this one exactly
 _EXACT = 2**53
 #: Excel's last serial day (9999-12-31)
