@@ -268,6 +268,8 @@ def _parsed(
 
 def _column_of(keys: Sequence[Any], converted: dict, dtype: Any) -> np.ndarray:
     """The array of ``converted[key]`` for every key."""
+    if len(converted) == 1:  # one value in every row (a column the sheet does not have)
+        return np.full(len(keys), next(iter(converted.values())), dtype=dtype)
     return np.fromiter(map(converted.__getitem__, keys), dtype=dtype, count=len(keys))
 
 

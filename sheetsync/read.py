@@ -77,7 +77,11 @@ def _blank_rows(columns: list[list[Cell]], n: int) -> np.ndarray:
         left = left[
             [
                 (value := values[row]) is None
-                or (not value.strip() if type(value) is str else is_blank(value))
+                or (
+                    not value.strip()
+                    if type(value) is str
+                    else type(value) is not int and is_blank(value)
+                )
                 for row in left.tolist()
             ]
         ]
@@ -112,9 +116,13 @@ def _assign_ids(ids: list[str], blank: np.ndarray) -> list[int]:
 
 
 def _duplicates(ids: Sequence[str], blank: np.ndarray, problems: Problems) -> np.ndarray:
-    counts = Counter(i for i, b in zip(ids, blank, strict=True) if i and not b)
+    if all(count == 1 for i, count in Counter(ids).items() if i):  # the usual: no ID twice
+        return np.zeros(len(ids), dtype=bool)
+    skipped = blank.tolist()
+    counts = Counter(i for i, b in zip(ids, skipped, strict=True) if i and not b)
     dup = np.array(
-        [bool(i) and counts[i] > 1 and not b for i, b in zip(ids, blank, strict=True)], dtype=bool
+        [bool(i) and counts[i] > 1 and not b for i, b in zip(ids, skipped, strict=True)],
+        dtype=bool,
     )
     for row in np.flatnonzero(dup):
         problems.add(row, f"ID {quote(ids[row])} is used by {counts[ids[row]]} rows")
@@ -139,9 +147,12 @@ def owner_names(cells: Sequence[Cell], blank: np.ndarray) -> list[str]:
 def read_prospects(data: SheetData, layout: Layout, config: Config) -> Sheet:
     """Typed columns of the sheet, with its IDs (blank ones filled) and owners."""
     rows, n = data.rows, len(data.rows)
+    columns: dict[str, list[Cell]] = {}
 
     def col(name: str) -> list[Cell]:
-        return column(rows, layout.col(name), n)
+        if name not in columns:
+            columns[name] = column(rows, layout.col(name), n)
+        return columns[name]
 
     problems = Problems(n)
     blank = _blank_rows([col(f) for f in WHO_FIELDS if layout.col(f) is not None], n)
