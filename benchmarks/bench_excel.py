@@ -113,10 +113,16 @@ def case_openpyxl(path: Path) -> dict[str, float]:
 def _tree_pss(pid: int) -> int:
     """The proportional set size (shared pages split between the processes sharing them) of
     ``pid`` and all its descendants, in bytes: what the process tree holds at that moment."""
-    total, todo = 0, [pid]
+    total, todo = 0, [(pid, b"")]
     while todo:
-        current = todo.pop()
+        current, parent_cmdline = todo.pop()
         try:
+            with open(f"/proc/{current}/cmdline", "rb") as cmdline:
+                own_cmdline = cmdline.read()
+            if own_cmdline == parent_cmdline:
+                # started and not yet exec'd (vfork): it shares its parent's pages, which
+                # its own rollup would count a second time
+                continue
             with open(f"/proc/{current}/smaps_rollup") as rollup:
                 for line in rollup:
                     if line.startswith("Pss:"):
@@ -124,7 +130,7 @@ def _tree_pss(pid: int) -> int:
                         break
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
-                    todo += map(int, children.read().split())
+                    todo += [(int(child), own_cmdline) for child in children.read().split()]
         except (OSError, ValueError):
             continue
     return total
