@@ -995,11 +995,24 @@ def test_a_new_cell_written_broken_stops_the_save(
     assert path.read_bytes() == content
 
 
+def assert_internal_error(tmp_path: Path, match: str) -> None:
+    """A first sync of a new workbook stops with an internal error matching ``match``, and
+    the workbook is left as it was."""
+    from sheetsync.errors import SourceError
+
+    path = xlsxwriter_book(tmp_path / "p.xlsx")
+    content = path.read_bytes()
+    source = ExcelSource(path)
+    source.read()
+    with pytest.raises(SourceError, match=match):
+        source.write(first_plan())
+    assert path.read_bytes() == content
+
+
 def test_a_check_process_that_dies_stops_the_save(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child checking the new sheet dies (out of memory, killed): nothing is saved."""
-    from sheetsync.errors import SourceError
     from sheetsync.sources.excel import readback
 
     monkeypatch.setattr(readback, "CHILD_CHECK_SIZE", 0)
@@ -1010,13 +1023,7 @@ def test_a_check_process_that_dies_stops_the_save(
         self.process.kill()
 
     monkeypatch.setattr(readback._Child, "__init__", init_and_kill)
-    path = xlsxwriter_book(tmp_path / "p.xlsx")
-    content = path.read_bytes()
-    source = ExcelSource(path)
-    source.read()
-    with pytest.raises(SourceError, match=r"internal error: .*could not be checked"):
-        source.write(first_plan())
-    assert path.read_bytes() == content
+    assert_internal_error(tmp_path, r"internal error: .*could not be checked")
 
 
 def test_a_sheet_deflated_wrong_is_not_saved(
@@ -1024,7 +1031,6 @@ def test_a_sheet_deflated_wrong_is_not_saved(
 ) -> None:
     """The new sheet's deflated bytes do not inflate to the XML that was checked (a fault of
     the compressor): nothing is saved."""
-    from sheetsync.errors import SourceError
     from sheetsync.sources.excel import package
 
     deflate = package.StreamDeflater._deflate
@@ -1033,13 +1039,7 @@ def test_a_sheet_deflated_wrong_is_not_saved(
         return deflate(block.replace(b"<row", b"<rox"))
 
     monkeypatch.setattr(package.StreamDeflater, "_deflate", staticmethod(wrong))
-    path = xlsxwriter_book(tmp_path / "p.xlsx")
-    content = path.read_bytes()
-    source = ExcelSource(path)
-    source.read()
-    with pytest.raises(SourceError, match=r"internal error: part xl/worksheets/sheet1.xml does "):
-        source.write(first_plan())
-    assert path.read_bytes() == content
+    assert_internal_error(tmp_path, r"internal error: part xl/worksheets/sheet1.xml does ")
 
 
 def test_a_part_stored_other_than_checked_is_not_saved(
@@ -1047,7 +1047,6 @@ def test_a_part_stored_other_than_checked_is_not_saved(
 ) -> None:
     """The bytes written to the file are not those checked (a fault of the zip writer or the
     disk): the check of the saved file stops the save."""
-    from sheetsync.errors import SourceError
     from sheetsync.sources.excel import package
 
     add = package._ZipWriter.add
@@ -1060,13 +1059,7 @@ def test_a_part_stored_other_than_checked_is_not_saved(
         add(self, name, part, *args)
 
     monkeypatch.setattr(package._ZipWriter, "add", flipped)
-    path = xlsxwriter_book(tmp_path / "p.xlsx")
-    content = path.read_bytes()
-    source = ExcelSource(path)
-    source.read()
-    with pytest.raises(SourceError, match=r"internal error: part xl/worksheets/sheet1.xml was "):
-        source.write(first_plan())
-    assert path.read_bytes() == content
+    assert_internal_error(tmp_path, r"internal error: part xl/worksheets/sheet1.xml was ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.xlsx"]  # no temporary file left
 
 
