@@ -172,10 +172,7 @@ class RowEditor:
         cells."""
         tags = self._row_tag.findall(data)  # (number, attributes after r)
         count = len(tags)
-        if not count or data.count(self._row_open) != count:
-            return None
-        pieces = data.split(self._row_end)
-        if len(pieces) != count + 1:
+        if not count:
             return None
         rows = [int(number) - 1 for number, _ in tags]
         first, last = rows[0], rows[-1]
@@ -194,6 +191,13 @@ class RowEditor:
             j = bisect_right(col_rows, last, i)
             if j > i:
                 slices[col] = (i, j)
+        if slices and all(self._has_cell(data, col) for col in slices):
+            return None  # every changed column has a cell here: none is appended
+        if data.count(self._row_open) != count:
+            return None
+        pieces = data.split(self._row_end)
+        if len(pieces) != count + 1:
+            return None
         if not slices:
             self._k, self._previous = k_end, last
             return [data]
@@ -245,6 +249,17 @@ class RowEditor:
             new = b"".join(self._edit_row(text, found, changes))
             out[3 * n] = piece[:start] + new[: -len(self._row_end)]  # its end tag follows
         return out
+
+    def _has_cell(self, data: bytes, col: int) -> bool:
+        """Whether a cell of column ``col`` is spelled ``<c r="`` + its letters + row in
+        ``data``."""
+        needle = self._cell_open + _LETTERS[col]
+        at = data.find(needle)
+        while at >= 0:
+            if data[at + len(needle) : at + len(needle) + 1].isdigit():
+                return True
+            at = data.find(needle, at + 1)
+        return False
 
     def _rightmost_cell(self, pieces: list[bytes], count: int) -> int | None:
         """The column of the rightmost last cell of the rows (each piece up to its end tag:
