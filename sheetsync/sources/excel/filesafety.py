@@ -137,8 +137,8 @@ def check_unchanged(path: Path, expected: Fingerprint) -> None:
         raise changed from exc
     if (st.st_size, st.st_mtime_ns) != (expected.size, expected.mtime_ns):
         raise changed
-    with path.open("rb") as f:
-        if hashlib.sha256(f.read()).hexdigest() != expected.sha256:
+    with path.open("rb") as f:  # hashed a block at a time: the file is not held twice
+        if hashlib.file_digest(f, "sha256").hexdigest() != expected.sha256:
             raise changed
 
 

@@ -180,15 +180,15 @@ class Package:
             raise strict_refusal(self.label)
         return root
 
-    def raw(self, info: zipfile.ZipInfo) -> bytes:
-        """The member's compressed bytes, exactly as stored."""
+    def raw(self, info: zipfile.ZipInfo) -> memoryview:
+        """The member's compressed bytes, exactly as stored (a view: no copy)."""
         offset = info.header_offset
         header = self.data[offset : offset + 30]
         if len(header) < 30 or header[:4] != b"PK\x03\x04":
             raise self.damaged(f"the zip entry of {info.filename} is broken")
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         start = offset + 30 + name_len + extra_len
-        raw = self.data[start : start + info.compress_size]
+        raw = memoryview(self.data)[start : start + info.compress_size]
         if len(raw) != info.compress_size:
             raise self.damaged(f"the zip entry of {info.filename} is truncated")
         return raw
@@ -225,7 +225,7 @@ class _Inflating:
 
     def __init__(self, package: Package, info: zipfile.ZipInfo) -> None:
         self._package, self._info = package, info
-        self._raw = memoryview(package.raw(info))
+        self._raw = package.raw(info)
         self._position = 0
         stored = info.compress_type == zipfile.ZIP_STORED
         self._inflater = None if stored else deflate_lib.decompressobj(-15)
@@ -435,7 +435,7 @@ class _ZipWriter:
         method: int,
         date_time: tuple[int, int, int, int, int, int],
         crc: int,
-        raw: bytes,
+        raw: bytes | memoryview,
         size: int,
         made_by: int,
         external_attr: int,
@@ -478,7 +478,7 @@ class _ZipWriter:
             + encoded
         )
 
-    def copy(self, info: zipfile.ZipInfo, raw: bytes) -> None:
+    def copy(self, info: zipfile.ZipInfo, raw: bytes | memoryview) -> None:
         """Copy a member's stored bytes as they are (no data descriptor in the copy)."""
         self._entry(
             info.filename,
