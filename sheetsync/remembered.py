@@ -72,15 +72,19 @@ def parse(rows: Sequence[Sequence[Cell]] | None) -> Records:
                 continue
             width = len(HEADER)
             # in bulk: the values of the cell's well-formed records, as text (the way they
-            # were written), each distinct text one object, cut back into records
+            # were written), field by field, each distinct text but the IDs one object, put
+            # back together into records
             flat = list(
                 chain.from_iterable(r for r in records if type(r) is list and len(r) == width)
             )
             if set(map(type, flat)) - {str}:
                 flat = list(map(str, flat))
-            flat = list(map(shared.setdefault, flat, flat))
-            kept = list(zip(*[iter(flat)] * width, strict=True))
-            ids = list(map(itemgetter(1), kept))
+            fields = [flat[i::width] for i in range(width)]
+            for i, values in enumerate(fields):
+                if i != 1:  # the IDs are all distinct
+                    fields[i] = list(map(shared.setdefault, values, values))
+            kept = list(zip(*fields, strict=True))
+            ids = fields[1]
             if "" in ids:  # a record without an ID is no row's
                 kept = [record for record in kept if record[1]]
                 ids = list(map(itemgetter(1), kept))
