@@ -819,6 +819,61 @@ def test_the_sheet_check_fails_on_xml_that_is_not_well_formed(
         check.close()
 
 
+@pytest.mark.parametrize("where", CHECKERS)
+def test_the_sheet_check_passes_a_block_of_12_mb(where: str) -> None:
+    """A sheet read whole (rows out of order) comes to the check as one block; libxml2 takes
+    at most 10 MB at a time."""
+    check = checker(where)
+    try:
+        check.xml(b'<?xml version="1.0"?><worksheet><sheetData>')
+        check.rows(b'<row r="1">' + b'<c r="A1"><v>1</v></c>' * 600_000 + b"</row>")
+        check.xml(b"</sheetData></worksheet>", final=True)
+        check.finish()
+    finally:
+        check.close()
+
+
+@pytest.mark.parametrize("where", CHECKERS)
+def test_the_sheet_check_fails_on_content_after_the_root_behind_an_undeclared_prefix(
+    where: str,
+) -> None:
+    """libxml2 stops looking past the root element once it meets an undeclared prefix; the
+    XML outside the rows is read again by expat."""
+    from sheetsync.errors import SourceError
+
+    check = checker(where)
+    try:
+        with pytest.raises(SourceError, match="not well-formed"):
+            check.xml(b"<worksheet><sheetData>")
+            check.rows(b'<row r="1"><x:c r="A1"/></row>')
+            check.xml(b"</sheetData></worksheet><worksheet>", final=True)
+            check.finish()
+    finally:
+        check.close()
+
+
+def test_an_xml_check_that_stops_fails_and_never_blocks() -> None:
+    """The thread checking the XML meets something other than bad XML (out of memory): the
+    check fails, and the writer handing it blocks is not left waiting."""
+    from sheetsync.errors import SourceError
+
+    class OutOfMemory:
+        def feed(self, data: bytes) -> None:
+            raise MemoryError
+
+    check = checker("child")
+    try:
+        check._xml._parser = OutOfMemory()
+        check.xml(b"<worksheet><sheetData>")
+        for _ in range(20):  # more than the queue holds
+            check.rows(b'<row r="1"><c r="A1"><v>1</v></c></row>')
+        check.xml(b"</sheetData></worksheet>", final=True)
+        with pytest.raises(SourceError, match=r"the XML could not be checked \(MemoryError\)"):
+            check.finish()
+    finally:
+        check.close()
+
+
 GOOD_ROWS = (
     b'<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c>'
     b'<c r="B1" t="inlineStr"><is><t>Flag</t></is></c></row>'
@@ -1039,6 +1094,17 @@ def test_a_sheet_deflated_wrong_is_not_saved(
         return deflate(block.replace(b"<row", b"<rox"))
 
     monkeypatch.setattr(package.StreamDeflater, "_deflate", staticmethod(wrong))
+    assert_internal_error(tmp_path, r"internal error: part xl/worksheets/sheet1.xml does ")
+
+
+def test_a_sheet_deflated_to_no_deflate_stream_is_not_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deflated bytes are no deflate stream at all: the internal error, not an unexpected
+    one."""
+    from sheetsync.sources.excel import package
+
+    monkeypatch.setattr(package.StreamDeflater, "_deflate", staticmethod(lambda block: b"\xff"))
     assert_internal_error(tmp_path, r"internal error: part xl/worksheets/sheet1.xml does ")
 
 

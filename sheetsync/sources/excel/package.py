@@ -331,15 +331,18 @@ def inflates(part: Compressed) -> bool:
     inflater = deflate_lib.decompressobj(-15)
     crc = size = 0
     raw = memoryview(part.raw)
-    for start in range(0, len(raw), 1 << 19):
-        data: bytes | memoryview = raw[start : start + (1 << 19)]
-        while data:
-            out = inflater.decompress(data, 1 << 22)
-            data = inflater.unconsumed_tail
-            crc, size = deflate_lib.crc32(out, crc), size + len(out)
-            if size > part.size:
-                return False
-    out = inflater.flush()
+    try:
+        for start in range(0, len(raw), 1 << 19):
+            data: bytes | memoryview = raw[start : start + (1 << 19)]
+            while data:
+                out = inflater.decompress(data, 1 << 22)
+                data = inflater.unconsumed_tail
+                crc, size = deflate_lib.crc32(out, crc), size + len(out)
+                if size > part.size:
+                    return False
+        out = inflater.flush()
+    except deflate_lib.error:  # not a deflate stream
+        return False
     crc, size = deflate_lib.crc32(out, crc), size + len(out)
     return inflater.eof and not inflater.unused_data and (crc, size) == (part.crc, part.size)
 

@@ -247,12 +247,16 @@ class _NoEvents:
 class _WellFormed:
     """libxml2 (lxml) reading a part handed over in blocks, on a thread of its own: its parser
     lets go of the GIL, so the XML is checked on the other core while the caller builds the
-    next block. Entities are not expanded and nothing is fetched."""
+    next block. Entities are not expanded and nothing is fetched; blocks are fed a MB at a
+    time (libxml2 refuses more than 10 MB in one go, and its other limits stay). Whatever stops
+    the thread fails the check: it never passes unseen, nor leaves the caller waiting."""
 
     QUEUED = 4  # blocks waiting at most
+    SLICE = 1 << 20
 
     def __init__(self) -> None:
         self.error: str | None = None
+        self._finished = False
         self._parser = etree.XMLParser(
             target=_NoEvents(), resolve_entities=False, no_network=True, load_dtd=False
         )
@@ -261,17 +265,23 @@ class _WellFormed:
         self._thread.start()
 
     def _parse(self) -> None:
-        while (block := self._queue.get()) is not None:
+        handed_over = False  # the end of the part was taken from the queue
+        try:
+            while (block := self._queue.get()) is not None:
+                if self.error is None:
+                    for start in range(0, len(block), self.SLICE):
+                        self._parser.feed(block[start : start + self.SLICE])
+            handed_over = True
             if self.error is None:
-                try:
-                    self._parser.feed(block)
-                except etree.LxmlError as exc:
-                    self.error = f"not well-formed XML ({exc})"
-        if self.error is None:
-            try:
                 self._parser.close()
-            except etree.LxmlError as exc:
-                self.error = f"not well-formed XML ({exc})"
+        except etree.LxmlError as exc:
+            self.error = "not well-formed XML (" + " ".join(str(exc).split()) + ")"
+        except BaseException as exc:  # out of memory, or a bug: the check fails
+            self.error = f"the XML could not be checked ({type(exc).__name__})"
+        finally:
+            while not handed_over:  # take what the caller still hands over
+                handed_over = self._queue.get() is None
+            self._finished = True
 
     def feed(self, data: bytes) -> None:
         if data:
@@ -282,6 +292,8 @@ class _WellFormed:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
+        if not self._finished:
+            return "the XML check did not finish"
         return self.error
 
     def stop(self) -> None:
@@ -301,9 +313,13 @@ class ChildSheetChecker(SheetChecker):
         self._ended = False
         self._child = _Child(self._setup) if self._setup is not None else None
         self._xml = _WellFormed()
+        #: the XML outside the rows, read again by expat at the end: libxml2 misses content
+        #: after the root element once it has met an undeclared namespace prefix
+        self._outside: list[bytes] = []
 
     def xml(self, data: bytes, final: bool = False) -> None:
         self._xml.feed(data)
+        self._outside.append(data)
         if final:
             if self._child is not None:
                 self._child.end()
@@ -318,6 +334,10 @@ class ChildSheetChecker(SheetChecker):
         if not self._ended:
             raise internal_error(self.label, f"{self.part} was checked before its end")
         error = self._xml.end()
+        if error is None:
+            outside = PartCheck(None)
+            outside.feed(b"".join(self._outside), final=True)
+            error = outside.error
         if error is not None or self._child is None:
             return Verdict(error)
         verdict = self._child.verdict()
