@@ -8,6 +8,7 @@ Exit codes: 0 success (rows flagged CHECK included), 2 usage, config or sheet-la
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -172,6 +173,7 @@ def sync(
             )
     if as_json:
         click.echo(reports.to_json(done, errors, deliveries))
+    gc.freeze()  # the collection at exit would walk every object of a big sync once more
     sys.exit(exit_code)
 
 
