@@ -7,9 +7,11 @@ Exit codes: 0 success (rows flagged CHECK included), 2 usage, config or sheet-la
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -96,6 +98,24 @@ def main() -> None:
     """Keep a prospect spreadsheet honest: who to contact next, how, and why."""
 
 
+#: mallopt's parameter for the most malloc arenas (glibc's malloc.h)
+_M_ARENA_MAX = -8
+
+
+def _two_malloc_arenas() -> None:
+    """On glibc, let the process's threads share two malloc arenas at most (the default is
+    eight a core). A big Excel sheet is parsed in halves, one on a thread; glibc gives that
+    thread an arena of its own, and what the parse frees there stays there, unused by the
+    threads that allocate afterwards: 100,000 rows peaked 25-35 MB higher (the next day's
+    sync: 317 MB against 295 with two arenas). Set before the sync starts a thread."""
+    if not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 2)
+
+
 @main.command()
 @_source_options
 @click.option("--today", help="Decide as if today were YYYY-MM-DD.")
@@ -124,6 +144,7 @@ def sync(
     from sheetsync import report as reports
     from sheetsync.sync import open_source, sync_source
 
+    _two_malloc_arenas()
     _setup_logging(verbose, quiet, log_file)
     config, day, targets = _settings(config_path, credentials, today, source, sheet, "sync")
 

@@ -317,6 +317,23 @@ class Compressed:
     size: int
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A part for the zip stored as it is (not deflated), given as pieces written one after
+    the other: for a temporary copy a reader will read at once (no joined copy is made)."""
+
+    pieces: tuple[bytes | memoryview, ...]
+    crc: int
+    size: int
+
+    @classmethod
+    def of(cls, *pieces: bytes | memoryview) -> Stored:
+        crc = 0
+        for piece in pieces:
+            crc = deflate_lib.crc32(piece, crc)
+        return cls(pieces, crc, sum(map(len, pieces)))
+
+
 def compress(data: bytes) -> Compressed:
     """Deflate a small part."""
     compressor = deflate_lib.compressobj(_DEFLATE_LEVEL, zlib.DEFLATED, -15)
@@ -389,7 +406,7 @@ class StreamDeflater:
 def write_package(
     out: BinaryIO,
     package: Package,
-    replaced: Mapping[str, Compressed | None],
+    replaced: Mapping[str, Compressed | Stored | None],
     added: Iterable[tuple[str, Compressed]] = (),
 ) -> None:
     """Write ``package`` to ``out`` with ``replaced`` parts swapped in (None = left out) and
@@ -427,7 +444,7 @@ class _ZipWriter:
         self._offset = 0
         self._central: list[bytes] = []
 
-    def _write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes | memoryview) -> None:
         self._out.write(chunk)
         self._offset += len(chunk)
 
@@ -438,13 +455,14 @@ class _ZipWriter:
         method: int,
         date_time: tuple[int, int, int, int, int, int],
         crc: int,
-        raw: bytes | memoryview,
+        raw: tuple[bytes | memoryview, ...],
         size: int,
         made_by: int,
         external_attr: int,
         internal_attr: int,
     ) -> None:
-        if size > _ZIP32_LIMIT or len(raw) > _ZIP32_LIMIT or self._offset > _ZIP32_LIMIT:
+        packed = sum(map(len, raw))
+        if size > _ZIP32_LIMIT or packed > _ZIP32_LIMIT or self._offset > _ZIP32_LIMIT:
             raise SourceError(f"part {name} is too large for sheetsync (4 GB zip limit)")
         try:
             encoded = name.encode("ascii")
@@ -454,10 +472,11 @@ class _ZipWriter:
         dostime, dosdate = _dos_time(date_time)
         offset = self._offset
         header = _LOCAL_HEADER.pack(
-            0x04034B50, 20, flags, method, dostime, dosdate, crc, len(raw), size, len(encoded), 0
+            0x04034B50, 20, flags, method, dostime, dosdate, crc, packed, size, len(encoded), 0
         )
         self._write(header + encoded)
-        self._write(raw)
+        for piece in raw:
+            self._write(piece)
         self._central.append(
             _CENTRAL_HEADER.pack(
                 0x02014B50,
@@ -468,7 +487,7 @@ class _ZipWriter:
                 dostime,
                 dosdate,
                 crc,
-                len(raw),
+                packed,
                 size,
                 len(encoded),
                 0,
@@ -489,7 +508,7 @@ class _ZipWriter:
             info.compress_type,
             info.date_time,
             info.CRC,
-            raw,
+            (raw,),
             info.file_size,
             (info.create_system << 8) | info.create_version,
             info.external_attr,
@@ -497,12 +516,14 @@ class _ZipWriter:
         )
 
     def add(
-        self, name: str, part: Compressed, date_time: tuple[int, int, int, int, int, int]
+        self, name: str, part: Compressed | Stored, date_time: tuple[int, int, int, int, int, int]
     ) -> None:
-        """Add a deflated member."""
-        self._entry(
-            name, 0, zipfile.ZIP_DEFLATED, date_time, part.crc, part.raw, part.size, 20, 0, 0
-        )
+        """Add a deflated (or stored) member."""
+        if isinstance(part, Stored):
+            method, raw = zipfile.ZIP_STORED, part.pieces
+        else:
+            method, raw = zipfile.ZIP_DEFLATED, (part.raw,)
+        self._entry(name, 0, method, date_time, part.crc, raw, part.size, 20, 0, 0)
 
     def finish(self) -> None:
         if len(self._central) > 0xFFFF:

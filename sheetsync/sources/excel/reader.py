@@ -7,6 +7,14 @@ whole floats become ints (an ID typed as 17 reads as 17, not 17.0), times and du
 the fraction of a day Excel stores. Error cells (#N/A...) come back empty: calamine's Python
 API does not expose them.
 
+A big sheet (its XML 16 MB or more) is read as two halves at once: the part is inflated, cut
+between two rows a little before its middle, and each half, with the sheet's head and tail, is
+stored in a temporary copy of the workbook (mode 600, removed at once) that calamine parses on
+a thread of its own (it lets go of the GIL): the two cores share the parse, and the first half's
+values are converted while the second is still parsed (100,000 rows: 1.2 s -> 0.95 s). A sheet
+whose rows are not plainly spelled (comments, no row number where the cut falls, rows out of
+order), or a half that fails, is read whole.
+
 Where calamine cannot open the workbook (an Excel 4 macro sheet, an empty ``r:id``), fails on
 the sheet, or gives a value that hides what is stored (NaN in a date cell reads as 1899-12-30,
 a negative serial as midnight, both as a date or a time no one typed), the sheet is read again
@@ -15,11 +23,15 @@ by the project's own streaming reader, :mod:`.xmlreader`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import count, islice, zip_longest
 
 import python_calamine as calamine
@@ -27,7 +39,7 @@ import python_calamine as calamine
 from ...errors import WorkbookRefused
 from ..base import Cell
 from .layout import grid_box, grid_range
-from .package import Package
+from .package import Package, Stored, write_package
 from .workbook import SheetEntry, Workbook
 from .xmlreader import XmlSheets
 
@@ -49,6 +61,12 @@ _MAX_GRID_CELLS = 50_000_000
 #: where a sheet part's <dimension> is (after <sheetPr>)
 _SHEET_HEAD = 1 << 16
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\sref\s*=\s*[\"']([^\"']+)")
+#: a sheet part this big or bigger (uncompressed) is read as two halves at once
+HALVES_FROM = 16 << 20
+#: where the cut between the halves is sought, as a share of the rows' bytes: a little before
+#: the middle, so that the first half is converted while the second is still being parsed
+_FIRST_HALF = 0.4
+_SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s/>])[^>]*>")
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
 
 
@@ -105,6 +123,48 @@ def _grid_beyond_reach(package: Package, part: str) -> str:
     )
 
 
+def _cut(xml: bytes) -> tuple[int, int, int] | None:
+    """Where the rows of a sheet part start and end, and where the second half of them
+    starts (a row start tag with its row number); None when the part is not plainly spelled:
+    no comment, CDATA or processing instruction before the rows end (so that every ``<`` there
+    starts a tag), a ``<sheetData>`` with rows."""
+    found = _SHEET_DATA.search(xml)
+    if found is None or found.group().endswith(b"/>"):
+        return None
+    prefix, start = found.group(1), found.end()
+    end = xml.rfind(b"</" + prefix + b"sheetData>")
+    if end < start or _has_markup(xml, 2, start) or _has_markup(xml, start, end):
+        return None
+    row = re.compile(b"<" + re.escape(prefix) + rb"row\s[^>]*?(?<=\s)r\s*=\s*[\"']\d")
+    found_row = row.search(xml, start + int((end - start) * _FIRST_HALF), end)
+    if found_row is None:
+        return None
+    return start, found_row.start(), end
+
+
+def _has_markup(xml: bytes, start: int, end: int) -> bool:
+    """Whether ``xml[start:end]`` holds ``<!`` or ``<?`` (``start`` 2: after the XML
+    declaration's own ``<?``). A text seldom holds a ``!`` or ``?`` and one byte is found ten
+    times faster than two (``<`` is everywhere)."""
+    return any(
+        xml.find(mark, start, end) >= 0 and xml.find(b"<" + mark, start, end) >= 0
+        for mark in (b"!", b"?")
+    )
+
+
+def _parse(path: str, name: str) -> calamine.CalamineSheet:
+    with calamine.CalamineWorkbook.from_path(path) as book:
+        return book.get_sheet_by_name(name)
+
+
+def _raw_rows(sheet: calamine.CalamineSheet) -> Iterator[list[object]]:
+    """A sheet's rows from A1: row by row when its cells start in column A (iter_rows gives the
+    rows from row 1 but the columns from the first one used)."""
+    if sheet.start is None or sheet.start[1] == 0:
+        return sheet.iter_rows()
+    return iter(sheet.to_python(skip_empty_area=False))
+
+
 def _day_fraction(value: dt.time) -> float:
     return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86_400
 
@@ -150,6 +210,14 @@ class _Columns:
         columns = zip_longest(*raw, fillvalue="")
         return list(map(list, zip(*map(self._column, count(), columns), strict=True)))
 
+    def all_rows(self, raw: Iterator[list[object]]) -> list[list[Cell]]:
+        """Rows converted in blocks, so that the raw copies of a big sheet never all exist at
+        once."""
+        rows: list[list[Cell]] = []
+        while block := list(islice(raw, _BLOCK_ROWS)):
+            rows += self.rows(block)
+        return rows
+
     def _column(self, index: int, values: tuple[object, ...]) -> list[Cell]:
         kinds = set(map(type, values))
         if kinds == {str}:
@@ -176,41 +244,62 @@ class _Columns:
         return _convert(values, self._dates)
 
 
+def _trimmed(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """``rows`` without their trailing empty rows."""
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _merged(sheet: calamine.CalamineSheet) -> list[tuple[int, int, int, int]]:
+    return [grid_box((a[0], a[1], b[0], b[1])) for a, b in sheet.merged_cell_ranges or ()]
+
+
 class SheetValues:
     """An opened workbook (from bytes) whose worksheets can be read: by calamine, else by
     :mod:`.xmlreader` (see the module docs)."""
 
     def __init__(self, data: bytes, package: Package, workbook: Workbook) -> None:
         self.label = package.label
+        self._data = data
         self._package = package
         self._xml = XmlSheets(package, workbook)
         self._book: calamine.CalamineWorkbook | None = None
-        self._why = ""
         #: merged ranges of the sheets read, by name: (top, left, bottom, right), 0-based
         self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
+        #: why calamine does not read this workbook ('' while it may)
         self._why = _count_beyond_reach(package, self._xml.shared_strings_part())
         if self._why:
             log.info("%s: %s; reading the XML", self.label, self._why)
-            return
-        try:
-            self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        except BaseException as exc:
-            if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
-                raise
-            self._why = str(exc) or type(exc).__name__
-            log.info("%s: python-calamine cannot open it (%s); reading the XML", self.label, exc)
+
+    def _open(self) -> calamine.CalamineWorkbook | None:
+        """The workbook opened by calamine, on first use (a sheet read in halves needs it
+        not); None when it cannot open it."""
+        if self._book is None and not self._why:
+            try:
+                self._book = calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._data))
+            except BaseException as exc:
+                if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
+                    raise
+                self._why = str(exc) or type(exc).__name__
+                log.info(
+                    "%s: python-calamine cannot open it (%s); reading the XML", self.label, exc
+                )
+        return self._book
 
     def rows(self, entry: SheetEntry) -> list[list[Cell]]:
         """All rows of worksheet ``entry`` from A1, trailing empty rows dropped."""
         why = self._why
         assert entry.part is not None
-        if self._book is not None:
+        if not why:
             why = _grid_beyond_reach(self._package, entry.part)
             if why:
                 log.info("%s [%s]: %s; reading the XML", self.label, entry.name, why)
-        if self._book is not None and not why:
+        if not why:
             try:
-                rows, suspect, merged = self._calamine_rows(entry.name)
+                read = self._halves(entry.part, entry.name)
+                if read is None and self._open() is not None:
+                    read = self._calamine_rows(entry.name)
             except BaseException as exc:
                 if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
                     raise
@@ -219,10 +308,14 @@ class SheetValues:
                     "%s [%s]: python-calamine: %s; reading the XML", self.label, entry.name, why
                 )
             else:
-                if not suspect:
-                    self.merged[entry.name] = merged
-                    return rows
-                why = "a value it cannot give as stored"
+                if read is None:
+                    why = self._why
+                else:
+                    rows, suspect, merged = read
+                    if not suspect:
+                        self.merged[entry.name] = merged
+                        return rows
+                    why = "a value it cannot give as stored"
         try:
             rows = self._xml.rows(entry.part)
         except WorkbookRefused as exc:
@@ -236,24 +329,70 @@ class SheetValues:
         """Rows by calamine, whether a value may hide what is stored, and the merged ranges."""
         assert self._book is not None
         sheet = self._book.get_sheet_by_name(name)
-        merged = [grid_box((a[0], a[1], b[0], b[1])) for a, b in sheet.merged_cell_ranges or ()]
-        # Row by row when the sheet's cells start in column A (iter_rows gives the rows
-        # from row 1 but the columns from the first one used), converted in blocks, so
-        # that the raw copies of a big sheet never all exist at once.
-        raw: Iterator[list[object]] = (
-            sheet.iter_rows()
-            if sheet.start is None or sheet.start[1] == 0
-            else iter(sheet.to_python(skip_empty_area=False))
-        )
         columns = _Columns()
-        rows: list[list[Cell]] = []
-        while block := list(islice(raw, _BLOCK_ROWS)):
-            rows += columns.rows(block)
-        del raw, sheet
-        while rows and all(v is None for v in rows[-1]):
-            rows.pop()
-        return rows, columns.suspect, merged
+        rows = columns.all_rows(_raw_rows(sheet))
+        return _trimmed(rows), columns.suspect, _merged(sheet)
+
+    def _halves(
+        self, part: str, name: str
+    ) -> tuple[list[list[Cell]], bool, list[tuple[int, int, int, int]]] | None:
+        """What :meth:`_calamine_rows` gives, for a big sheet read as two halves at once (see
+        the module docs); None when it is not read so (then it is read whole)."""
+        info = self._package.find(part)
+        if info is None or info.file_size < HALVES_FROM:
+            return None
+        try:
+            with self._package.open(part) as stream:  # by ISA-L: twice zipfile's speed
+                data = stream.read()
+        except WorkbookRefused:
+            return None  # said when it is read whole
+        cut = _cut(data)
+        if cut is None:
+            return None
+        start, middle, end = cut
+        xml = memoryview(data)
+        del data
+        with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as pool:
+            try:
+                second_path = self._half_file(part, (xml[:start], xml[middle:]), stack)
+                second = pool.submit(_parse, second_path, name)
+                first_path = self._half_file(part, (xml[:middle], xml[end:]), stack)
+            except OSError as exc:  # no room for the copies: read whole
+                log.info("%s [%s]: not read in halves (%s)", self.label, name, exc)
+                return None
+            finally:
+                xml.release()
+            try:
+                sheet = _parse(first_path, name)
+                columns = _Columns()
+                rows = columns.all_rows(_raw_rows(sheet))
+                rest = second.result()
+            except BaseException as exc:
+                if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
+                    raise
+                log.info("%s [%s]: a half failed (%s); reading it whole", self.label, name, exc)
+                return None
+        if rest.start is not None and rest.start[0] < len(rows):
+            return None  # rows out of order across the cut
+        rows += columns.all_rows(islice(_raw_rows(rest), len(rows), None))
+        widths = set(map(len, rows))
+        if len(widths) > 1:  # one half reaches further right: the same width as read whole
+            width = max(widths)
+            for row in rows:
+                row += [None] * (width - len(row))
+        return _trimmed(rows), columns.suspect, _merged(sheet)
+
+    def _half_file(
+        self, part: str, pieces: tuple[memoryview, ...], stack: contextlib.ExitStack
+    ) -> str:
+        """A temporary copy of the workbook whose part ``part`` is ``pieces``, stored."""
+        handle, path = tempfile.mkstemp(prefix="sheetsync-", suffix=".xlsx")
+        stack.callback(os.unlink, path)
+        with os.fdopen(handle, "wb") as out:
+            write_package(out, self._package, {part: Stored.of(*pieces)})
+        return path
 
     def close(self) -> None:
         if self._book is not None:
             self._book.close()
+        self._data = b""
