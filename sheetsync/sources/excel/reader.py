@@ -23,7 +23,6 @@ by the project's own streaming reader, :mod:`.xmlreader`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import logging
@@ -157,6 +156,19 @@ def _parse(path: str, name: str) -> calamine.CalamineSheet:
         return book.get_sheet_by_name(name)
 
 
+def _half_file(package: Package, part: str, pieces: tuple[memoryview, ...]) -> str:
+    """A temporary copy of the workbook whose part ``part`` is ``pieces``, stored (mode 600:
+    ``mkstemp``); the caller removes it."""
+    handle, path = tempfile.mkstemp(prefix="sheetsync-", suffix=".xlsx")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write_package(out, package, {part: Stored.of(*pieces)})
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
 def _raw_rows(sheet: calamine.CalamineSheet) -> Iterator[list[object]]:
     """A sheet's rows from A1: row by row when its cells start in column A (iter_rows gives the
     rows from row 1 but the columns from the first one used)."""
@@ -265,6 +277,9 @@ class SheetValues:
         self._package = package
         self._xml = XmlSheets(package, workbook)
         self._book: calamine.CalamineWorkbook | None = None
+        #: the temporary copy ``_book`` reads, if it does (see :meth:`_halves`), and the sheet
+        #: it holds only half of
+        self._copy = self._lacks = ""
         #: merged ranges of the sheets read, by name: (top, left, bottom, right), 0-based
         self.merged: dict[str, list[tuple[int, int, int, int]]] = {}
         #: why calamine does not read this workbook ('' while it may)
@@ -327,8 +342,11 @@ class SheetValues:
         self, name: str
     ) -> tuple[list[list[Cell]], bool, list[tuple[int, int, int, int]]]:
         """Rows by calamine, whether a value may hide what is stored, and the merged ranges."""
-        assert self._book is not None
-        sheet = self._book.get_sheet_by_name(name)
+        if name == self._lacks:  # the copy holds half of it: the workbook itself, then
+            self._drop_book()
+        book = self._open()
+        assert book is not None
+        sheet = book.get_sheet_by_name(name)
         columns = _Columns()
         rows = columns.all_rows(_raw_rows(sheet))
         return _trimmed(rows), columns.suspect, _merged(sheet)
@@ -352,29 +370,43 @@ class SheetValues:
         start, middle, end = cut
         xml = memoryview(data)
         del data
-        with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=1) as pool:
-            try:
-                second_path = self._half_file(part, (xml[:start], xml[middle:]), stack)
-                second = pool.submit(_parse, second_path, name)
-                first_path = self._half_file(part, (xml[:middle], xml[end:]), stack)
-            except OSError as exc:  # no room for the copies: read whole
-                log.info("%s [%s]: not read in halves (%s)", self.label, name, exc)
-                return None
-            finally:
-                xml.release()
-            try:
-                sheet = _parse(first_path, name)
-                columns = _Columns()
-                rows = columns.all_rows(_raw_rows(sheet))
-                rest = second.result()
-            except BaseException as exc:
-                if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
-                    raise
-                log.info("%s [%s]: a half failed (%s); reading it whole", self.label, name, exc)
-                return None
-        if rest.start is not None and rest.start[0] < len(rows):
-            return None  # rows out of order across the cut
-        rows += columns.all_rows(islice(_raw_rows(rest), len(rows), None))
+        paths: list[str] = []
+        book: calamine.CalamineWorkbook | None = None
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                try:
+                    paths.append(_half_file(self._package, part, (xml[:start], xml[middle:])))
+                    second = pool.submit(_parse, paths[0], name)
+                    paths.append(_half_file(self._package, part, (xml[:middle], xml[end:])))
+                except OSError as exc:  # no room for the copies: read whole
+                    log.info("%s [%s]: not read in halves (%s)", self.label, name, exc)
+                    return None
+                finally:
+                    xml.release()
+                try:
+                    book = calamine.CalamineWorkbook.from_path(paths[1])
+                    sheet = book.get_sheet_by_name(name)
+                    columns = _Columns()
+                    rows = columns.all_rows(_raw_rows(sheet))
+                    rest = second.result()
+                except BaseException as exc:
+                    if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
+                        raise
+                    log.info("%s [%s]: a half failed (%s); read whole", self.label, name, exc)
+                    return None
+            if rest.start is not None and rest.start[0] < len(rows):
+                return None  # rows out of order across the cut
+            rows += columns.all_rows(islice(_raw_rows(rest), len(rows), None))
+            if self._book is None and not self._why:
+                # the copy holds every other part as it is: the other sheets (the memory)
+                # are read from it, its shared strings already read
+                self._book, self._lacks, self._copy = book, name, paths.pop()
+                book = None
+        finally:
+            if book is not None:
+                book.close()
+            for path in paths:
+                os.unlink(path)
         widths = set(map(len, rows))
         if len(widths) > 1:  # one half reaches further right: the same width as read whole
             width = max(widths)
@@ -382,17 +414,14 @@ class SheetValues:
                 row += [None] * (width - len(row))
         return _trimmed(rows), columns.suspect, _merged(sheet)
 
-    def _half_file(
-        self, part: str, pieces: tuple[memoryview, ...], stack: contextlib.ExitStack
-    ) -> str:
-        """A temporary copy of the workbook whose part ``part`` is ``pieces``, stored."""
-        handle, path = tempfile.mkstemp(prefix="sheetsync-", suffix=".xlsx")
-        stack.callback(os.unlink, path)
-        with os.fdopen(handle, "wb") as out:
-            write_package(out, self._package, {part: Stored.of(*pieces)})
-        return path
-
-    def close(self) -> None:
+    def _drop_book(self) -> None:
         if self._book is not None:
             self._book.close()
+            self._book = None
+        if self._copy:
+            os.unlink(self._copy)
+        self._copy = self._lacks = ""
+
+    def close(self) -> None:
+        self._drop_book()
         self._data = b""
