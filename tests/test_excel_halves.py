@@ -190,11 +190,9 @@ def test_the_copy_kept_for_the_other_sheets_never_reads_half_a_sheet(
     try:
         monkeypatch.setattr(reader, "HALVES_FROM", 0)
         assert len(values.rows(prospects)) == 50
-        assert len(list(temp.iterdir())) == 1  # the first half's copy, kept
         monkeypatch.setattr(reader, "HALVES_FROM", 1 << 60)
         assert values.rows(other) == [["kept", 1, 2]]
         assert values.rows(prospects) == [["ID"], *([n] for n in range(1, 50))]
-        assert list(temp.iterdir()) == []  # dropped for the workbook itself
     finally:
         values.close()
     assert list(temp.iterdir()) == []

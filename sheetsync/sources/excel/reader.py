@@ -35,7 +35,7 @@ from itertools import count, islice, zip_longest
 
 import python_calamine as calamine
 
-from ...errors import WorkbookRefused
+from ...errors import SourceError, WorkbookRefused
 from ..base import Cell
 from .layout import grid_box, grid_range
 from .package import Package, Stored, write_package
@@ -65,6 +65,7 @@ HALVES_FROM = 16 << 20
 #: where the cut between the halves is sought, as a share of the rows' bytes: a little before
 #: the middle, so that the first half is converted while the second is still being parsed
 _FIRST_HALF = 0.4
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^>]*>")
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s/>])[^>]*>")
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
 
@@ -122,37 +123,57 @@ def _grid_beyond_reach(package: Package, part: str) -> str:
     )
 
 
-def _cut(xml: bytes) -> tuple[int, int, int] | None:
-    """Where the rows of a sheet part start and end, and where the second half of them
-    starts (a row start tag with its row number); None when the part is not plainly spelled:
-    no comment, CDATA or processing instruction before the rows end (so that every ``<`` there
-    starts a tag), a ``<sheetData>`` with rows."""
+def _cut(xml: bytes) -> tuple[int, int, bytes] | None:
+    """Where the rows of a sheet part start, where its second half starts (a row start tag
+    with its row number), and its elements' prefix; None when the part is not plainly spelled:
+    nothing but tags and text up to the rows' end (no comment, CDATA or processing instruction:
+    every ``<`` there starts a tag), a ``<sheetData>`` with rows. Where the rows end is
+    :func:`_end`'s (a slower scan, made while the second half is parsed)."""
     found = _SHEET_DATA.search(xml)
     if found is None or found.group().endswith(b"/>"):
         return None
     prefix, start = found.group(1), found.end()
-    end = xml.rfind(b"</" + prefix + b"sheetData>")
-    if end < start or _has_markup(xml, 2, start) or _has_markup(xml, start, end):
+    last = xml.rfind(b"</" + prefix + b"sheetData>")
+    declared = _DECLARATION.match(xml)
+    if last < start or _has_markup(xml, declared.end() if declared else 0, last):
         return None
     row = re.compile(b"<" + re.escape(prefix) + rb"row\s[^>]*?(?<=\s)r\s*=\s*[\"']\d")
-    found_row = row.search(xml, start + int((end - start) * _FIRST_HALF), end)
+    found_row = row.search(xml, start + int((last - start) * _FIRST_HALF), last)
     if found_row is None:
         return None
-    return start, found_row.start(), end
+    return start, found_row.start(), prefix
+
+
+def _end(xml: bytes, start: int, middle: int, prefix: bytes) -> int | None:
+    """Where the rows of a part cut by :func:`_cut` end: its first ``</sheetData>`` (calamine
+    reads no further), which must come after the cut; None when a ``<mergeCell>`` is among the
+    rows (calamine takes it wherever it is: only the first half's would count)."""
+    end = xml.find(b"</" + prefix + b"sheetData>", start)
+    if end < middle or xml.find(b"mergeCell", start, end) >= 0:
+        return None
+    return end
 
 
 def _has_markup(xml: bytes, start: int, end: int) -> bool:
-    """Whether ``xml[start:end]`` holds ``<!`` or ``<?`` (``start`` 2: after the XML
-    declaration's own ``<?``). A text seldom holds a ``!`` or ``?`` and one byte is found ten
-    times faster than two (``<`` is everywhere)."""
+    """Whether ``xml[start:end]`` holds ``<!`` or ``<?``. A text seldom holds a ``!`` or ``?``
+    and one byte is found ten times faster than two (``<`` is everywhere)."""
     return any(
         xml.find(mark, start, end) >= 0 and xml.find(b"<" + mark, start, end) >= 0
         for mark in (b"!", b"?")
     )
 
 
+def _open_copy(path: str) -> calamine.CalamineWorkbook:
+    """A temporary copy opened by calamine; on POSIX removed at once (the open file stays
+    readable), so that no copy is left behind even if the process is killed."""
+    book = calamine.CalamineWorkbook.from_path(path)
+    if os.name == "posix":
+        _remove(path)
+    return book
+
+
 def _parse(path: str, name: str) -> calamine.CalamineSheet:
-    with calamine.CalamineWorkbook.from_path(path) as book:
+    with _open_copy(path) as book:
         return book.get_sheet_by_name(name)
 
 
@@ -164,9 +185,20 @@ def _half_file(package: Package, part: str, pieces: tuple[memoryview, ...]) -> s
         with os.fdopen(handle, "wb") as out:
             write_package(out, package, {part: Stored.of(*pieces)})
     except BaseException:
-        os.unlink(path)
+        _remove(path)
         raise
     return path
+
+
+def _remove(path: str) -> None:
+    """Remove a temporary copy: one gone already is fine; one that cannot be removed (Windows:
+    a virus scanner holding it) is said, not raised, the read having gone well."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("could not remove the temporary copy %s: %s", path, exc)
 
 
 def _raw_rows(sheet: calamine.CalamineSheet) -> Iterator[list[object]]:
@@ -367,9 +399,8 @@ class SheetValues:
         cut = _cut(data)
         if cut is None:
             return None
-        start, middle, end = cut
+        start, middle, prefix = cut
         xml = memoryview(data)
-        del data
         paths: list[str] = []
         book: calamine.CalamineWorkbook | None = None
         try:
@@ -377,14 +408,18 @@ class SheetValues:
                 try:
                     paths.append(_half_file(self._package, part, (xml[:start], xml[middle:])))
                     second = pool.submit(_parse, paths[0], name)
+                    end = _end(data, start, middle, prefix)
+                    if end is None:
+                        return None
                     paths.append(_half_file(self._package, part, (xml[:middle], xml[end:])))
-                except OSError as exc:  # no room for the copies: read whole
+                except (OSError, SourceError) as exc:  # no room for the copies...: read whole
                     log.info("%s [%s]: not read in halves (%s)", self.label, name, exc)
                     return None
                 finally:
                     xml.release()
+                    del data
                 try:
-                    book = calamine.CalamineWorkbook.from_path(paths[1])
+                    book = _open_copy(paths[1])
                     sheet = book.get_sheet_by_name(name)
                     columns = _Columns()
                     rows = columns.all_rows(_raw_rows(sheet))
@@ -406,7 +441,7 @@ class SheetValues:
             if book is not None:
                 book.close()
             for path in paths:
-                os.unlink(path)
+                _remove(path)
         widths = set(map(len, rows))
         if len(widths) > 1:  # one half reaches further right: the same width as read whole
             width = max(widths)
@@ -419,7 +454,7 @@ class SheetValues:
             self._book.close()
             self._book = None
         if self._copy:
-            os.unlink(self._copy)
+            _remove(self._copy)
         self._copy = self._lacks = ""
 
     def close(self) -> None:
