@@ -64,7 +64,7 @@ _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\sref\s*=\s*[\"']([^\"
 HALVES_FROM = 16 << 20
 #: where the cut between the halves is sought, as a share of the rows' bytes: a little before
 #: the middle, so that the first half is converted while the second is still being parsed
-_FIRST_HALF = 0.4
+_FIRST_HALF = 0.35
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^>]*>")
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s/>])[^>]*>")
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
