@@ -4,6 +4,7 @@ was."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -260,3 +261,32 @@ def test_a_damaged_sheet_part_is_refused(tmp_path: Path) -> None:
     with pytest.raises(WorkbookRefused, match="damaged"):
         ExcelSource(path).write(PLAN)
     assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("used", [True, False], ids=["entity used", "declared only"])
+def test_a_sheet_declaring_a_dtd_is_refused(tmp_path: Path, used: bool) -> None:
+    """A worksheet part with a DTD (no Excel writes one): its entities would not survive the
+    write, whose check then failed as an "internal error"; refused up front, read and write."""
+    path = book(tmp_path / "p.xlsx")
+    dtd = b'<!DOCTYPE worksheet [<!ENTITY co "Acme Ltd">]>'
+
+    def add_dtd(xml: bytes) -> bytes:
+        xml = xml.replace(b"?>", b"?>" + dtd, 1)
+        if used:
+            cell = b'<c r="B2" t="inlineStr"><is><t>&co;</t></is></c>'
+            xml, count = re.subn(rb'<c r="B2" t="s"><v>\d+</v></c>', cell, xml)
+            assert count == 1
+        return xml
+
+    rewrite_part(path, "xl/worksheets/sheet1.xml", add_dtd)
+    assert_refused(path, r"sheet 'Prospects' \(xl/worksheets/sheet1.xml\) declares a DTD")
+    result = subprocess.run(
+        [sys.executable, "-m", "sheetsync", "sync", str(path), "--today", "2026-11-24"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "declares a DTD (<!DOCTYPE>)" in result.stderr
+    assert "open the workbook in Excel, save it and run again" in result.stderr

@@ -128,6 +128,7 @@ class ExcelSource:
         assert entry.part is not None
         memory_entry = workbook.worksheet(MEMORY_SHEET)
         workbook.check_sizes([entry, memory_entry])
+        workbook.refuse_dtd(entry)
         values = SheetValues(snap.data, workbook.package, workbook)
         try:
             rows = values.rows(entry)
@@ -160,6 +161,7 @@ class ExcelSource:
         package = Package(snap.data, self.path.name)
         workbook = Workbook(package)
         entry = workbook.choose(self.sheet)
+        workbook.refuse_dtd(entry)
         with ThreadPoolExecutor(max_workers=2) as pool:
             rewrite = build_rewrite(package, workbook, entry, plan, snap.headers, pool)
         if rewrite.empty:

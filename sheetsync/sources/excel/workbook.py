@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ...errors import SheetNotFound
+from ...errors import SheetNotFound, WorkbookRefused
 from ..base import EPOCH_1900, EPOCH_1904, MEMORY_SHEET
 from .ooxml import (
     CT_NS,
@@ -30,6 +30,8 @@ from .package import CONTENT_TYPES, Package
 
 FILTER_DATABASE = "_xlnm._FilterDatabase"
 _TRUE = {"1", "true", "on"}
+#: how much of a worksheet part is read to find a DTD (the prolog, before the root element)
+_DTD_HEAD = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,23 @@ class Workbook:
         names += [s.part for s in sheets if s is not None and s.part is not None]
         for name in names:
             package.check_size(name)
+
+    def refuse_dtd(self, sheet: SheetEntry) -> None:
+        """Refuse a worksheet part that declares a DTD (``<!DOCTYPE``, before its root): Excel
+        writes none, and its entities would be lost on the way (the new sheet is checked
+        without them)."""
+        assert sheet.part is not None
+        try:
+            with self.package.open(sheet.part) as stream:
+                head = stream.read(_DTD_HEAD)
+        except WorkbookRefused:
+            return  # whatever is wrong with it is said when it is read whole
+        if b"<!DOCTYPE" in head:  # only the prolog can hold one (else: in a comment)
+            raise WorkbookRefused(
+                f"{self.package.label}: sheet {sheet.name!r} ({sheet.part}) declares a DTD "
+                "(<!DOCTYPE>), which Excel never writes and sheetsync does not read: open the "
+                "workbook in Excel, save it and run again"
+            )
 
     # -- edits ---------------------------------------------------------------------------
 
