@@ -7,6 +7,7 @@ that the two agree.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import math
 import os
@@ -513,7 +514,22 @@ def _notify(data: dict[str, Any]) -> Notify:
         )
     if notify.manager and not notify.smtp_host:
         raise _fail("notify.smtp_host", "is missing: the manager's roll-up is an e-mail")
+    if notify.security == "none" and notify.username and not _loopback(notify.smtp_host):
+        raise _fail(
+            "notify.security",
+            f'"none" with a username would send the SMTP password unencrypted to '
+            f'{notify.smtp_host}: use "starttls" or "ssl" (or no username, for a server '
+            "that takes mail without a login)",
+        )
     return notify
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a relay there sees the password on no network)."""
+    try:
+        return host.lower() == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 #: ``[owners.NAME]`` key -> its check; a later per-owner key is one more entry

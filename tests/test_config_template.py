@@ -230,3 +230,34 @@ def test_owners_example_parses(tmp_path: Path, text: str) -> None:
         (dt.date(2027, 1, 15), dt.date(2027, 1, 15)),
     )
     assert dana.workdays == ("Mon", "Tue", "Wed", "Thu")
+
+
+@pytest.mark.parametrize("host", ["smtp.example.com", "192.0.2.10", "[2001:db8::1]"])
+def test_a_password_sent_unencrypted_over_a_network_is_refused(tmp_path: Path, host: str) -> None:
+    body = (
+        f'[notify]\nsmtp_host = "{host}"\nsecurity = "none"\nusername = "digest"\n'
+        'password_env = "SMTP_PASSWORD"\nfrom = "digest@example.com"'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, body))
+    assert str(caught.value) == (
+        "config key 'notify.security': \"none\" with a username would send the SMTP password "
+        f'unencrypted to {host}: use "starttls" or "ssl" (or no username, for a server that '
+        "takes mail without a login)"
+    )
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1"])
+def test_no_encryption_is_allowed_to_a_relay_on_this_machine(tmp_path: Path, host: str) -> None:
+    body = (
+        f'[notify]\nsmtp_host = "{host}"\nsecurity = "none"\nusername = "digest"\n'
+        'password_env = "SMTP_PASSWORD"\nfrom = "digest@example.com"'
+    )
+    notify = load_config(_write(tmp_path, body)).notify
+    assert (notify.smtp_host, notify.security, notify.port) == (host, "none", 25)
+
+
+def test_no_encryption_without_a_login_is_allowed(tmp_path: Path) -> None:
+    body = '[notify]\nsmtp_host = "smtp.example.com"\nsecurity = "none"\nfrom = "d@example.com"'
+    assert load_config(_write(tmp_path, body)).notify.security == "none"
