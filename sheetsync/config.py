@@ -514,12 +514,17 @@ def _notify(data: dict[str, Any]) -> Notify:
         )
     if notify.manager and not notify.smtp_host:
         raise _fail("notify.smtp_host", "is missing: the manager's roll-up is an e-mail")
-    if notify.security == "none" and notify.username and not _loopback(notify.smtp_host):
-        raise _fail(
-            "notify.security",
-            f'"none" with a username would send the SMTP password unencrypted to '
-            f'{notify.smtp_host}: use "starttls" or "ssl" (or no username, for a server '
-            "that takes mail without a login)",
+    if (
+        notify.security == "none"
+        and notify.username
+        and notify.smtp_host
+        and not _loopback(notify.smtp_host)
+    ):
+        logging.getLogger(__name__).warning(
+            "config key 'notify.security': \"none\" with a username sends the SMTP password "
+            'unencrypted to %s: use "starttls" or "ssl" (or no username, for a server that '
+            "takes mail without a login)",
+            notify.smtp_host,
         )
     return notify
 

@@ -232,32 +232,40 @@ def test_owners_example_parses(tmp_path: Path, text: str) -> None:
     assert dana.workdays == ("Mon", "Tue", "Wed", "Thu")
 
 
-@pytest.mark.parametrize("host", ["smtp.example.com", "192.0.2.10", "[2001:db8::1]"])
-def test_a_password_sent_unencrypted_over_a_network_is_refused(tmp_path: Path, host: str) -> None:
+@pytest.mark.parametrize("host", ["smtp.example.com", "192.0.2.10", "2001:db8::1"])
+def test_a_password_sent_unencrypted_over_a_network_is_warned_about(
+    tmp_path: Path, host: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Warned, not refused: a config that worked keeps syncing (and sending) as before."""
     body = (
         f'[notify]\nsmtp_host = "{host}"\nsecurity = "none"\nusername = "digest"\n'
         'password_env = "SMTP_PASSWORD"\nfrom = "digest@example.com"'
     )
-    with pytest.raises(ConfigError) as caught:
-        load_config(_write(tmp_path, body))
-    assert str(caught.value) == (
-        "config key 'notify.security': \"none\" with a username would send the SMTP password "
+    with caplog.at_level("WARNING", logger="sheetsync"):
+        assert load_config(_write(tmp_path, body)).notify.security == "none"
+    assert [r.getMessage() for r in caplog.records] == [
+        "config key 'notify.security': \"none\" with a username sends the SMTP password "
         f'unencrypted to {host}: use "starttls" or "ssl" (or no username, for a server that '
         "takes mail without a login)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "notify",
+    [
+        'smtp_host = "localhost"\nusername = "digest"',  # a relay on this machine
+        'smtp_host = "127.0.0.1"\nusername = "digest"',
+        'smtp_host = "::1"\nusername = "digest"',
+        'smtp_host = "smtp.example.com"',  # no login: no password
+        'webhook_url = "https://hooks.example.com/x"\nusername = "digest"',  # no SMTP at all
+    ],
+)
+def test_no_encryption_without_a_password_on_the_network_says_nothing(
+    tmp_path: Path, notify: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = f'[notify]\n{notify}\nsecurity = "none"\npassword_env = "SMTP_PASSWORD"\n' + (
+        'from = "digest@example.com"' if "smtp_host" in notify else ""
     )
-    assert caught.value.exit_code == 2
-
-
-@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1"])
-def test_no_encryption_is_allowed_to_a_relay_on_this_machine(tmp_path: Path, host: str) -> None:
-    body = (
-        f'[notify]\nsmtp_host = "{host}"\nsecurity = "none"\nusername = "digest"\n'
-        'password_env = "SMTP_PASSWORD"\nfrom = "digest@example.com"'
-    )
-    notify = load_config(_write(tmp_path, body)).notify
-    assert (notify.smtp_host, notify.security, notify.port) == (host, "none", 25)
-
-
-def test_no_encryption_without_a_login_is_allowed(tmp_path: Path) -> None:
-    body = '[notify]\nsmtp_host = "smtp.example.com"\nsecurity = "none"\nfrom = "d@example.com"'
-    assert load_config(_write(tmp_path, body)).notify.security == "none"
+    with caplog.at_level("WARNING", logger="sheetsync"):
+        assert load_config(_write(tmp_path, body)).notify.security == "none"
+    assert caplog.records == []

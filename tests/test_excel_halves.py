@@ -65,7 +65,7 @@ def test_every_fixture_sheet_reads_the_same_in_halves(
         whole, halves, parsed = _both_ways(fixture, tmp_path / fixture.stem, monkeypatch)
         assert halves == whole, fixture.name
         halved += len(parsed)
-    assert halved >= 30  # most of the 19 workbooks' sheets were cut (one row: none)
+    assert halved >= 30  # most of the 18 workbooks' sheets were cut (one row: none)
 
 
 def _write(path: Path, rows: dict[int, list[object]], merge: str | None = None) -> None:

@@ -194,24 +194,28 @@ _CHILD = textwrap.dedent(
         return real_parse(file, name)
 
     reader._parse = parse
-    main(["sync", sys.argv[1], "--today", "2026-11-24", "--quiet"])
+    main([sys.argv[3], sys.argv[1], "--today", "2026-11-24"])
     """
 )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
-def test_a_sync_stopped_by_sigterm_leaves_no_copy_of_the_sheet(tmp_path: Path) -> None:
-    """A sync stopped by SIGTERM (cron's or systemd's time limit, ``timeout``, ``kill``) while
-    a half is parsed leaves no plain (stored, uncompressed) copy of the user's workbook in the
-    temporary folder: SIGTERM ends the sync through its ``finally`` blocks."""
+@pytest.mark.parametrize("command", ["sync", "agenda", "forecast"])
+def test_a_command_stopped_by_sigterm_leaves_no_copy_of_the_sheet(
+    tmp_path: Path, command: str
+) -> None:
+    """A command stopped by SIGTERM (cron's or systemd's time limit, ``timeout``, ``kill``)
+    while a half is parsed leaves no plain (stored, uncompressed) copy of the user's workbook
+    in the temporary folder: SIGTERM ends it through its ``finally`` blocks, exit code 143."""
     path = _book(tmp_path / "prospects.xlsx", _sheet(_rows(1, 59)))
     temp = tmp_path / "temp"
     temp.mkdir()
     marker = tmp_path / "parsing"
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(path), str(marker)],
+        [sys.executable, "-c", _CHILD, str(path), str(marker), command],
         env=env,
+        cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -221,7 +225,7 @@ def test_a_sync_stopped_by_sigterm_leaves_no_copy_of_the_sheet(tmp_path: Path) -
             time.sleep(0.05)
         assert marker.exists(), "the child never reached the parse"
         child.send_signal(signal.SIGTERM)
-        child.wait(timeout=60)
+        code = child.wait(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
@@ -229,7 +233,92 @@ def test_a_sync_stopped_by_sigterm_leaves_no_copy_of_the_sheet(tmp_path: Path) -
     left = sorted(p.name for p in temp.iterdir())
     for p in temp.iterdir():
         p.unlink()
-    assert left == []
+    assert (code, left) == (143, [])
+
+
+@pytest.mark.parametrize("where", ["thread", "main"])
+def test_a_half_whose_copy_cannot_be_opened_is_read_whole(
+    where: str, tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-calamine raises a plain OSError for a file it cannot open (Windows: a scanner
+    holding the new copy; a copy gone from the temporary folder): the sheet is read whole."""
+    import threading
+
+    path = _book(tmp_path / "p.xlsx", _sheet(_rows(1, 59)))
+    whole, _ = _read(path, False, monkeypatch)
+    monkeypatch.setattr(reader, "HALVES_FROM", 0)
+    real = reader._open_copy
+
+    def open_copy(file: str):
+        if (threading.current_thread() is threading.main_thread()) == (where == "main"):
+            os.unlink(file)  # the real calamine then fails to open it
+        return real(file)
+
+    monkeypatch.setattr(reader, "_open_copy", open_copy)
+    values, entry = _values(path)
+    try:
+        assert values.rows(entry) == whole["Prospects"][0]
+    finally:
+        values.close()
+    assert list(temp.iterdir()) == []
+
+
+def test_a_second_sheetData_after_an_end_tag_with_a_space_is_read_whole(
+    tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``</sheetData >`` is well-formed and calamine stops there: the cut, falling in the second
+    ``<sheetData>``, must not be used."""
+    xml = HEAD + b"<sheetData>" + _rows(1, 10) + b"</sheetData >"
+    xml += b"<sheetData>" + _rows(100, 159) + b"</sheetData>" + TAIL + END
+    path = _book(tmp_path / "two.xlsx", xml)
+    whole, halves, _parsed = _both_ways(path, temp, monkeypatch)
+    assert len(whole["Prospects"][0]) == 10
+    assert halves == whole
+
+
+def test_the_copies_leave_out_what_is_not_xml(
+    tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A picture (or any part that is not XML: embedded files, VBA, printer settings) is not
+    copied: the copies hold what calamine reads, and read the same."""
+    path = tmp_path / "picture.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Prospects")
+    for r in range(60):
+        sheet.write_row(r, 0, [r, f"Company {r}"])
+    picture = tmp_path / "logo.png"
+    picture.write_bytes(_PNG)
+    sheet.insert_image("D2", str(picture))
+    book.close()
+    with zipfile.ZipFile(path) as z:
+        assert any(name.startswith("xl/media/") for name in z.namelist())
+    copied: list[list[str]] = []
+    real = reader._open_copy
+
+    def open_copy(file: str):
+        with zipfile.ZipFile(file) as z:
+            copied.append(z.namelist())
+        return real(file)
+
+    whole, _ = _read(path, False, monkeypatch)
+    monkeypatch.setattr(reader, "HALVES_FROM", 0)
+    monkeypatch.setattr(reader, "_open_copy", open_copy)
+    values, entry = _values(path)
+    try:
+        assert values.rows(entry) == whole["Prospects"][0]
+    finally:
+        values.close()
+    assert len(copied) == 2
+    for names in copied:
+        assert "xl/worksheets/sheet1.xml" in names and "xl/drawings/drawing1.xml" in names
+        assert not any(name.startswith("xl/media/") for name in names)
+
+
+#: a 1x1 PNG
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f3a2b10000000049454e44ae426082"
+)
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,13 @@ API does not expose them.
 
 A big sheet (its XML 16 MB or more) is read as two halves at once: the part is inflated, cut
 between two rows a little before its middle, and each half, with the sheet's head and tail, is
-stored in a temporary copy of the workbook (mode 600; removed as soon as calamine has it open,
-on Windows once read); calamine parses the second half on a thread (it lets go of the GIL)
-while the first is parsed and converted here (100,000 rows: 1.18 s -> 0.85-0.9 s). The first
-half's copy then reads the workbook's other sheets. A sheet whose rows are not plainly spelled
+stored in a temporary copy of the workbook's XML parts (mode 600; removed as soon as calamine
+has it open, on Windows once read); calamine parses the second half on a thread (it lets go
+of the GIL) while the first is parsed and converted here (100,000 rows: 1.18 s -> 0.85-0.9 s).
+The first half's copy then reads the workbook's other sheets. A sheet whose rows are not plainly spelled
 (comments or processing instructions, a merged range among them, a second ``<sheetData>``, no
-row number where the cut falls, rows out of order across it), or a half that fails, is read
-whole.
+row number where the cut falls, rows out of order across it), or a half that fails (a calamine
+error, a copy it cannot open), is read whole.
 
 Where calamine cannot open the workbook (an Excel 4 macro sheet, an empty ``r:id``), fails on
 the sheet, or gives a value that hides what is stored (NaN in a date cell reads as 1899-12-30,
@@ -68,6 +68,7 @@ HALVES_FROM = 16 << 20
 #: the middle, so that the first half is converted while the second is still being parsed
 _FIRST_HALF = 0.35
 _DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[^>]*>")
+_END_TAG_REST = re.compile(rb"\s*>")
 _SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?=[\s/>])[^>]*>")
 _UNIQUE_COUNT = re.compile(rb"<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")
 
@@ -150,8 +151,12 @@ def _end(xml: bytes, start: int, middle: int, prefix: bytes) -> int | None:
     """Where the rows of a part cut by :func:`_cut` end: its first ``</sheetData>`` (calamine
     reads no further), which must come after the cut; None when a ``<mergeCell>`` is among the
     rows (calamine takes it wherever it is: only the first half's would count)."""
-    end = xml.find(b"</" + prefix + b"sheetData>", start)
-    if end < middle or xml.find(b"mergeCell", start, end) >= 0:
+    end = xml.find(b"</" + prefix + b"sheetData", start)
+    if (
+        end < middle
+        or _END_TAG_REST.match(xml, end + len(prefix) + 11) is None  # "</sheetData >" too
+        or xml.find(b"mergeCell", start, end) >= 0
+    ):
         return None
     return end
 
@@ -181,11 +186,17 @@ def _parse(path: str, name: str) -> calamine.CalamineSheet:
 
 def _half_file(package: Package, part: str, pieces: tuple[memoryview, ...]) -> str:
     """A temporary copy of the workbook whose part ``part`` is ``pieces``, stored (mode 600:
-    ``mkstemp``); the caller removes it."""
+    ``mkstemp``), without the parts that are not XML (pictures, embedded files, VBA, printer
+    settings: calamine reads none of them to give values); the caller removes it."""
+    left_out: dict[str, Stored | None] = {
+        info.filename: None
+        for info in package.infos
+        if not info.filename.lower().endswith((".xml", ".rels"))
+    }
     handle, path = tempfile.mkstemp(prefix="sheetsync-", suffix=".xlsx")
     try:
         with os.fdopen(handle, "wb") as out:
-            write_package(out, package, {part: Stored.of(*pieces)})
+            write_package(out, package, {**left_out, part: Stored.of(*pieces)})
     except BaseException:
         _remove(path)
         raise
@@ -426,8 +437,9 @@ class SheetValues:
                     columns = _Columns()
                     rows = columns.all_rows(_raw_rows(sheet))
                     rest = second.result()
-                except BaseException as exc:
-                    if not isinstance(exc, calamine.CalamineError) and not _is_panic(exc):
+                except BaseException as exc:  # calamine's error, a panic, or a copy it
+                    # could not open (OSError: a scanner holds it, it is gone): read whole
+                    if not isinstance(exc, calamine.CalamineError | OSError) and not _is_panic(exc):
                         raise
                     log.info("%s [%s]: a half failed (%s); read whole", self.label, name, exc)
                     return None
