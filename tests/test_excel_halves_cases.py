@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import python_calamine as calamine
 import xlsxwriter
-from xlsx_helpers import rewrite_part
+from xlsx_helpers import read_sheets, rewrite_part
 
 import sheetsync.sources.excel.reader as reader
 from sheetsync.sources.excel.package import Package
@@ -51,35 +51,6 @@ def _book(path: Path, sheet_xml: bytes | None = None, strings: tuple[str, ...] =
     return path
 
 
-def _read(path: Path, halves: bool, monkeypatch: pytest.MonkeyPatch):
-    """Every sheet's rows and merged ranges (or the error), and the temporary files parsed."""
-    monkeypatch.setattr(reader, "HALVES_FROM", 0 if halves else 1 << 60)
-    parsed: list[str] = []
-    real_open = reader._open_copy
-
-    def open_copy(file: str):  # the real opening of each half's copy, noted
-        parsed.append(file)
-        return real_open(file)
-
-    monkeypatch.setattr(reader, "_open_copy", open_copy)
-    data = path.read_bytes()
-    package = Package(data, path.name)
-    workbook = Workbook(package)
-    values = reader.SheetValues(data, package, workbook)
-    try:
-        out = {
-            entry.name: (values.rows(entry), sorted(values.merged[entry.name]))
-            for entry in workbook.sheets
-            if entry.part is not None
-        }
-    except Exception as exc:  # the error behaviour is compared too
-        out = (type(exc).__name__, str(exc))
-    finally:
-        values.close()
-    monkeypatch.setattr(reader, "_open_copy", real_open)
-    return out, parsed
-
-
 @pytest.fixture
 def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The folder the temporary copies go to."""
@@ -90,8 +61,8 @@ def temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _both_ways(path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch):
-    whole, _ = _read(path, False, monkeypatch)
-    halves, parsed = _read(path, True, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
+    halves, parsed = read_sheets(path, True, monkeypatch)
     assert list(temp.iterdir()) == []  # the copies are removed
     return whole, halves, parsed
 
@@ -156,13 +127,13 @@ def test_a_damaged_member_calamine_never_reads_does_not_refuse_the_workbook(
     assert halves == whole
 
 
-def test_a_copy_that_cannot_be_removed_does_not_fail_the_read(
+def test_a_copy_that_cannot_be_removed_does_not_fail_theread_sheets(
     tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A copy that cannot be removed (Windows: a virus scanner or the indexer holds the new
     file, PermissionError) is said in the log; the read, which went well, stands."""
     path = _book(tmp_path / "locked.xlsx", _sheet(_rows(1, 59)))
-    whole, _ = _read(path, False, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
     real_unlink = os.unlink
 
     def unlink(file, *args, **kwargs):
@@ -171,7 +142,7 @@ def test_a_copy_that_cannot_be_removed_does_not_fail_the_read(
         return real_unlink(file, *args, **kwargs)
 
     monkeypatch.setattr(os, "unlink", unlink)
-    halves, parsed = _read(path, True, monkeypatch)
+    halves, parsed = read_sheets(path, True, monkeypatch)
     monkeypatch.setattr(os, "unlink", real_unlink)
     for left in temp.iterdir():
         left.unlink()
@@ -245,7 +216,7 @@ def test_a_half_whose_copy_cannot_be_opened_is_read_whole(
     import threading
 
     path = _book(tmp_path / "p.xlsx", _sheet(_rows(1, 59)))
-    whole, _ = _read(path, False, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
     monkeypatch.setattr(reader, "HALVES_FROM", 0)
     real = reader._open_copy
 
@@ -255,12 +226,7 @@ def test_a_half_whose_copy_cannot_be_opened_is_read_whole(
         return real(file)
 
     monkeypatch.setattr(reader, "_open_copy", open_copy)
-    values, entry = _values(path)
-    try:
-        assert values.rows(entry) == whole["Prospects"][0]
-    finally:
-        values.close()
-    assert list(temp.iterdir()) == []
+    _reads_as(path, whole, temp)
 
 
 def test_a_second_sheetData_after_an_end_tag_with_a_space_is_read_whole(
@@ -300,7 +266,7 @@ def test_the_copies_leave_out_what_is_not_xml(
             copied.append(z.namelist())
         return real(file)
 
-    whole, _ = _read(path, False, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
     monkeypatch.setattr(reader, "HALVES_FROM", 0)
     monkeypatch.setattr(reader, "_open_copy", open_copy)
     values, entry = _values(path)
@@ -641,6 +607,17 @@ def _patched_parse(
     return calls
 
 
+def _reads_as(path: Path, whole: dict, temp: Path) -> None:
+    """Reading the sheet (in halves, as the test set it up) gives what reading it whole gave,
+    and leaves no copy."""
+    values, entry = _values(path)
+    try:
+        assert values.rows(entry) == whole["Prospects"][0]
+    finally:
+        values.close()
+    assert list(temp.iterdir()) == []
+
+
 def _values(path: Path):
     data = path.read_bytes()
     package = Package(data, path.name)
@@ -685,13 +662,10 @@ def test_a_calamine_error_in_a_half_reads_it_whole(
     tmp_path: Path, temp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _book(tmp_path / "err.xlsx", _PLAIN)
-    whole, _ = _read(path, False, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
     monkeypatch.setattr(reader, "HALVES_FROM", 0)
     _patched_parse(monkeypatch, None, calamine.CalamineError("broken half"))
-    values, entry = _values(path)
-    assert values.rows(entry) == whole["Prospects"][0]
-    values.close()
-    assert list(temp.iterdir()) == []
+    _reads_as(path, whole, temp)
 
 
 def test_no_room_for_the_second_copy_reads_it_whole(
@@ -700,7 +674,7 @@ def test_no_room_for_the_second_copy_reads_it_whole(
     """ENOSPC while the first half's copy is written (the second is already
     being parsed on the thread): read whole, both copies removed."""
     path = _book(tmp_path / "full.xlsx", _PLAIN)
-    whole, _ = _read(path, False, monkeypatch)
+    whole, _ = read_sheets(path, False, monkeypatch)
     monkeypatch.setattr(reader, "HALVES_FROM", 0)
     real_write = reader.write_package
     writes: list[int] = []
@@ -712,10 +686,7 @@ def test_no_room_for_the_second_copy_reads_it_whole(
         return real_write(out, package, replaced, added)
 
     monkeypatch.setattr(reader, "write_package", write_package)
-    values, entry = _values(path)
-    assert values.rows(entry) == whole["Prospects"][0]
-    values.close()
-    assert list(temp.iterdir()) == []
+    _reads_as(path, whole, temp)
 
 
 def test_the_copies_are_private(

@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import python_calamine as calamine
 from lxml import etree
 
@@ -350,3 +351,38 @@ def write_typed_rows(sheet: object, rows: list[list[object]], date: object) -> N
                 sheet.write_string(r, c, value)  # type: ignore[attr-defined]
             elif value is not None:
                 sheet.write_number(r, c, value)  # type: ignore[attr-defined]
+
+
+def read_sheets(path: Path, halves: bool, monkeypatch: pytest.MonkeyPatch):
+    """Every worksheet's rows and merged ranges (or the error), read by calamine in halves
+    (sources/excel/reader.py: forced, whatever the size) or whole; and the temporary copies
+    opened (two a sheet read in halves)."""
+    import sheetsync.sources.excel.reader as reader
+    from sheetsync.sources.excel.package import Package
+    from sheetsync.sources.excel.workbook import Workbook
+
+    monkeypatch.setattr(reader, "HALVES_FROM", 0 if halves else 1 << 60)
+    parsed: list[str] = []
+    real_open = reader._open_copy
+
+    def open_copy(file: str):  # the real opening of each half's copy, noted
+        parsed.append(file)
+        return real_open(file)
+
+    monkeypatch.setattr(reader, "_open_copy", open_copy)
+    data = path.read_bytes()
+    package = Package(data, path.name)
+    workbook = Workbook(package)
+    values = reader.SheetValues(data, package, workbook)
+    try:
+        out = {
+            entry.name: (values.rows(entry), sorted(values.merged[entry.name]))
+            for entry in workbook.sheets
+            if entry.part is not None
+        }
+    except Exception as exc:  # the error behaviour is compared too
+        out = (type(exc).__name__, str(exc))
+    finally:
+        values.close()
+    monkeypatch.setattr(reader, "_open_copy", real_open)
+    return out, parsed
