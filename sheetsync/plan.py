@@ -4,7 +4,7 @@ against what the sheet already holds, and the memory records to keep. Pure: no c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import compress
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,11 @@ def plan_writes(
         key: record for key, record in records.items() if key[0] != data.title or key[1] in present
     }
     new_records.update(remembered.records_for(data.title, ids, decisions.memory))
+    remember = new_records != records
+    # the records as read were only to diff against: let go of them before the memory's text
+    # is made (the next day's 100,000 rows: both sets and the text lived at once, the peak)
+    del records
+    decided = replace(decided, records={})
     summary = summarize(sheet, decisions.flag, cells)
     summary.overloads = [o.as_dict() for o in decided.overloads]
     owner_col = layout.col("owner")
@@ -84,7 +89,7 @@ def plan_writes(
         id_col=layout.columns["id"],
         date_cols=(layout.columns["next_contact"],),
         date_format=config.date_format,
-        memory=remembered.to_rows(new_records) if new_records != records else None,
+        memory=remembered.to_rows(new_records) if remember else None,
         highlight=HIGHLIGHT,
         ids=sheet.read_ids,
         owner_col=owner_col,
